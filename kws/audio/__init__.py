@@ -1,0 +1,1 @@
+"""Audio: wav I/O and validation, the bit-exact feature frontend, augmentation."""
