@@ -1,0 +1,1 @@
+"""Audio data for training: Speech Commands, folders, offline TTS, recordings -> one manifest."""

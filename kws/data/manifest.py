@@ -1,0 +1,122 @@
+"""The dataset manifest: one CSV row per clip (path, label, speaker, source, split, duration).
+
+This module is the contract between data, training and evaluation: training
+reads clips only through ``read_manifest``.  Paths are stored relative to the
+manifest's folder when the clip lies below it, absolute otherwise (imported
+user folders stay where they are).  Splits follow Speech Commands' own rule
+(``split_for``): a hash of the speaker (or TTS engine:voice), so no speaker is
+in two splits.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+from collections import Counter
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from kws.atomic import write_text_atomic
+from kws.errors import KwsError
+
+SILENCE = "_silence_"
+UNKNOWN = "_unknown_"
+SOURCES = ("speech_commands", "import", "synth", "record", "noise")
+SPLITS = ("train", "val", "test")
+DEFAULT_MANIFEST = Path("data") / "manifest.csv"
+
+# Speech Commands' input_data.py: MAX_NUM_WAVS_PER_CLASS = 2**27 - 1
+_MAX_NUM_WAVS_PER_CLASS = 2**27 - 1
+
+
+@dataclass
+class Clip:
+    """One audio clip of the dataset."""
+
+    path: str
+    label: str
+    speaker: str
+    source: str
+    split: str
+    duration_s: float
+    engine: str = ""
+    voice: str = ""
+    sha256: str = ""
+
+    def resolve(self, manifest_dir: str | os.PathLike) -> Path:
+        """Absolute path of the clip, given the folder of its manifest."""
+        path = Path(self.path)
+        return path if path.is_absolute() else Path(manifest_dir) / path
+
+
+COLUMNS = tuple(f.name for f in fields(Clip))
+_REQUIRED = COLUMNS[:6]
+
+
+def split_for(speaker: str, val_pct: float = 10, test_pct: float = 10) -> str:
+    """Speech Commands' ``which_set`` rule on a speaker id: 'train', 'val' or 'test'."""
+    digest = int(hashlib.sha1(speaker.encode("utf-8")).hexdigest(), 16)
+    percentage = (digest % (_MAX_NUM_WAVS_PER_CLASS + 1)) * (100.0 / _MAX_NUM_WAVS_PER_CLASS)
+    if percentage < val_pct:
+        return "val"
+    if percentage < val_pct + test_pct:
+        return "test"
+    return "train"
+
+
+def read_manifest(path: str | os.PathLike) -> list[Clip]:
+    """Read a manifest CSV; a missing file or column is a one-line KwsError."""
+    path = Path(path)
+    if not path.is_file():
+        raise KwsError(f"{path}: no manifest; create one with `kws data import DIR`, `kws data synth` "
+                       "or `kws data speech-commands`")
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
+        if missing:
+            raise KwsError(f"{path}: manifest lacks column(s) {', '.join(missing)}; "
+                           "regenerate it with `kws data import`")
+        clips = []
+        for line, row in enumerate(reader, start=2):
+            try:
+                clips.append(Clip(**{c: row.get(c) or "" for c in COLUMNS[:5]},
+                                  duration_s=float(row["duration_s"]),
+                                  **{c: row.get(c) or "" for c in COLUMNS[6:]}))
+            except ValueError:
+                raise KwsError(f"{path}:{line}: duration_s {row['duration_s']!r} is not a number; "
+                               "fix the row or regenerate the manifest") from None
+    return clips
+
+
+def write_manifest(path: str | os.PathLike, clips: list[Clip]) -> Path:
+    """Write ``clips`` to ``path`` atomically, sorted by split, label and path."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for clip in sorted(clips, key=lambda c: (c.split, c.label, c.path)):
+        row = asdict(clip)
+        row["duration_s"] = f"{clip.duration_s:.4f}"
+        writer.writerow(row)
+    return write_text_atomic(path, buffer.getvalue())
+
+
+def relative_to_manifest(path: str | os.PathLike, manifest_dir: str | os.PathLike) -> str:
+    """The path to store: relative when below the manifest's folder, else absolute."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(Path(manifest_dir).resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def class_balance(clips: list[Clip]) -> dict:
+    """Clip counts per label and split: {label: {"train": n, "val": n, "test": n, "total": n}}."""
+    counts = Counter((c.label, c.split) for c in clips)
+    balance: dict[str, dict[str, int]] = {}
+    for label in sorted({c.label for c in clips}):
+        row = {split: counts[(label, split)] for split in SPLITS}
+        row["total"] = sum(row.values())
+        balance[label] = row
+    return balance
