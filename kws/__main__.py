@@ -1,0 +1,5 @@
+"""`python -m kws` runs the kws command."""
+
+from kws.cli import main
+
+main()
