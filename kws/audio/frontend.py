@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 from typing import Iterable, Sequence
 
+import numba
 import numpy as np
 
 from kws.audio.frontend_params import FrontendParams
@@ -33,7 +34,6 @@ from kws.audio.frontend_tables import (
 )
 
 _I32 = np.int32
-_ROUND15 = _I32(1 << 14)
 # Frames per chunk: keeps the FFT's working arrays in cache.
 _CHUNK_FRAMES = 512
 
@@ -44,111 +44,168 @@ def _msb(x: np.ndarray) -> np.ndarray:
     return np.frexp(np.asarray(x).astype(np.float64))[1].astype(np.int64)
 
 
-# ---------------------------------------------------------------- FFT (Q15)
-#
-# kissfft-style fixed point: every radix-4 stage divides its inputs by 4
-# (x * 8191 in Q15, rounded), multiplies by Q15 twiddles with rounding and
-# stores int16 results.  Work happens in int32; values are wrapped to int16
-# exactly where the C code stores into int16 and a value can exceed it.
-# The multiply by twiddle 0 (32767 + 0j) is the identity for the |x| <= 8191
-# that reach it, so the first stage (all twiddles 0) skips its multiplies.
-
-def _fixdiv(x: np.ndarray, div: int) -> np.ndarray:
-    """C_FIXDIV: x * (32767 // div) in Q15, rounded (int32 result)."""
-    out = x * _I32(32767 // div)
-    out += _ROUND15
-    out >>= 15
-    return out
-
-
-def _cmul(ar: np.ndarray, ai: np.ndarray, br: np.ndarray, bi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Q15 complex multiply with rounding (int32 in, int32 out)."""
-    real = ar * br
-    real -= ai * bi
-    real += _ROUND15
-    real >>= 15
-    imag = ar * bi
-    imag += ai * br
-    imag += _ROUND15
-    imag >>= 15
-    return real, imag
-
-
 def _wrap16(x: np.ndarray) -> np.ndarray:
+    """Two's-complement narrowing of int32 values to int16 range, in place."""
     x <<= 16
     x >>= 16
     return x
 
 
-def _complex_fft(re: np.ndarray, im: np.ndarray, tables: FrontendTables) -> tuple[np.ndarray, np.ndarray]:
-    """In-order radix-4 decimation-in-time FFT along axis 0 of int32 (n, frames)
-    arrays holding int16 values (frames last keeps every operation contiguous)."""
+# ---------------------------------------------------------------- FFT (Q15)
+#
+# kissfft-style fixed point: every radix-4 stage divides its inputs by 4
+# (x * 8191 in Q15, rounded), multiplies by Q15 twiddles with rounding and
+# stores int16 results (wrapping where the C code's int16 stores wrap).  The
+# loops run with frames innermost so that numba turns them into SIMD code
+# across frames; the arithmetic is the C code's, value for value.
+
+@numba.njit(cache=True, nogil=True)
+def _fft_energy(re, im, twiddles, super_twiddles, first_bin, end_bin):  # pragma: no cover - compiled
+    """Real FFT of (2 * ncfft) samples per frame, packed as (even, odd) complex
+    points in digit-reversed order in int32 (ncfft, frames) arrays ``re``/``im``
+    (overwritten), and energies re^2 + im^2 of bins [first_bin, end_bin) as
+    int64 (bins, frames)."""
     n, frames = re.shape
-    tw = tables.twiddles.astype(_I32)
     m = 1
     while m < n:
-        shape = (n // (4 * m), 4, m, frames)
-        xr = _fixdiv(re.reshape(shape), 4)
-        xi = _fixdiv(im.reshape(shape), 4)
-        a0r, s0r, s1r, s2r = xr[:, 0], xr[:, 1], xr[:, 2], xr[:, 3]
-        a0i, s0i, s1i, s2i = xi[:, 0], xi[:, 1], xi[:, 2], xi[:, 3]
-        if m > 1:
-            k = np.arange(m) * (n // (4 * m))
-            s0r, s0i = _cmul(s0r, s0i, tw[k, 0, None], tw[k, 1, None])
-            s1r, s1i = _cmul(s1r, s1i, tw[2 * k, 0, None], tw[2 * k, 1, None])
-            s2r, s2i = _cmul(s2r, s2i, tw[3 * k, 0, None], tw[3 * k, 1, None])
-        t0r, t0i = a0r + s1r, a0i + s1i
-        s5r, s5i = a0r - s1r, a0i - s1i
-        s3r, s3i = s0r + s2r, s0i + s2i
-        s4r, s4i = s0r - s2r, s0i - s2i
-        out_r = np.empty(shape, _I32)
-        out_i = np.empty(shape, _I32)
-        np.add(t0r, s3r, out=out_r[:, 0])
-        np.add(t0i, s3i, out=out_i[:, 0])
-        np.subtract(t0r, s3r, out=out_r[:, 2])
-        np.subtract(t0i, s3i, out=out_i[:, 2])
-        np.add(s5r, s4i, out=out_r[:, 1])
-        np.subtract(s5i, s4r, out=out_i[:, 1])
-        np.subtract(s5r, s4i, out=out_r[:, 3])
-        np.add(s5i, s4r, out=out_i[:, 3])
-        re = _wrap16(out_r.reshape(n, frames))
-        im = _wrap16(out_i.reshape(n, frames))
+        stride = n // (4 * m)
+        for group in range(0, n, 4 * m):
+            for k in range(m):
+                i0 = group + k
+                i1 = i0 + m
+                i2 = i1 + m
+                i3 = i2 + m
+                w1r, w1i = np.int32(twiddles[k * stride, 0]), np.int32(twiddles[k * stride, 1])
+                w2r, w2i = np.int32(twiddles[2 * k * stride, 0]), np.int32(twiddles[2 * k * stride, 1])
+                w3r, w3i = np.int32(twiddles[3 * k * stride, 0]), np.int32(twiddles[3 * k * stride, 1])
+                for f in range(frames):
+                    a0r = (re[i0, f] * 8191 + 16384) >> 15
+                    a0i = (im[i0, f] * 8191 + 16384) >> 15
+                    b1r = (re[i1, f] * 8191 + 16384) >> 15
+                    b1i = (im[i1, f] * 8191 + 16384) >> 15
+                    b2r = (re[i2, f] * 8191 + 16384) >> 15
+                    b2i = (im[i2, f] * 8191 + 16384) >> 15
+                    b3r = (re[i3, f] * 8191 + 16384) >> 15
+                    b3i = (im[i3, f] * 8191 + 16384) >> 15
+                    s0r = (b1r * w1r - b1i * w1i + 16384) >> 15
+                    s0i = (b1r * w1i + b1i * w1r + 16384) >> 15
+                    s1r = (b2r * w2r - b2i * w2i + 16384) >> 15
+                    s1i = (b2r * w2i + b2i * w2r + 16384) >> 15
+                    s2r = (b3r * w3r - b3i * w3i + 16384) >> 15
+                    s2i = (b3r * w3i + b3i * w3r + 16384) >> 15
+                    t0r, t0i = a0r + s1r, a0i + s1i
+                    s5r, s5i = a0r - s1r, a0i - s1i
+                    s3r, s3i = s0r + s2r, s0i + s2i
+                    s4r, s4i = s0r - s2r, s0i - s2i
+                    re[i0, f] = np.int16(t0r + s3r)
+                    im[i0, f] = np.int16(t0i + s3i)
+                    re[i2, f] = np.int16(t0r - s3r)
+                    im[i2, f] = np.int16(t0i - s3i)
+                    re[i1, f] = np.int16(s5r + s4i)
+                    im[i1, f] = np.int16(s5i - s4r)
+                    re[i3, f] = np.int16(s5r - s4i)
+                    im[i3, f] = np.int16(s5i + s4r)
         m *= 4
-    return re, im
+    energy = np.zeros((end_bin - first_bin, frames), np.int64)
+    for f in range(frames):
+        if end_bin > n:  # Nyquist bin, from the packed DC term
+            nyquist = np.int32(np.int16(((re[0, f] * 16383 + 16384) >> 15) - ((im[0, f] * 16383 + 16384) >> 15)))
+            energy[n - first_bin, f] = nyquist * nyquist
+    for k in range(1, n // 2 + 1):
+        j = n - k
+        wr, wi = np.int32(super_twiddles[k - 1, 0]), np.int32(super_twiddles[k - 1, 1])
+        for f in range(frames):
+            pkr = (re[k, f] * 16383 + 16384) >> 15
+            pki = (im[k, f] * 16383 + 16384) >> 15
+            pnr = (re[j, f] * 16383 + 16384) >> 15
+            pni = (np.int32(np.int16(-im[j, f])) * 16383 + 16384) >> 15
+            f1r, f1i = pkr + pnr, pki + pni
+            f2r, f2i = pkr - pnr, pki - pni
+            twr = np.int32(np.int16((f2r * wr - f2i * wi + 16384) >> 15))
+            twi = np.int32(np.int16((f2r * wi + f2i * wr + 16384) >> 15))
+            if first_bin <= k < end_bin:
+                outr = np.int64(np.int16((f1r + twr) >> 1))
+                outi = np.int64(np.int16((f1i + twi) >> 1))
+                energy[k - first_bin, f] = outr * outr + outi * outi
+            if first_bin <= j < end_bin:
+                outr = np.int64(np.int16((f1r - twr) >> 1))
+                outi = np.int64(np.int16((twi - f1i) >> 1))
+                energy[j - first_bin, f] = outr * outr + outi * outi
+    return energy
 
 
-def _real_fft(frames16: np.ndarray, tables: FrontendTables, first_bin: int, end_bin: int) -> tuple[np.ndarray, np.ndarray]:
-    """Real FFT of int16 (frames, 2*ncfft); returns bins [first_bin, end_bin) as
-    int32 (bins, frames) real/imag arrays holding int16 values."""
-    ncfft = tables.ncfft
-    order = tables.bitrev.astype(np.intp) * 2
-    zr, zi = _complex_fft(
-        np.ascontiguousarray(frames16[:, order].T, _I32),
-        np.ascontiguousarray(frames16[:, order + 1].T, _I32),
-        tables,
-    )
-    out_r = np.empty((ncfft + 1, zr.shape[1]), _I32)
-    out_i = np.empty_like(out_r)
-    dc_r = _fixdiv(zr[0], 2)
-    dc_i = _fixdiv(zi[0], 2)
-    out_r[0] = _wrap16(dc_r + dc_i)
-    out_r[ncfft] = _wrap16(dc_r - dc_i)
-    out_i[0] = 0
-    out_i[ncfft] = 0
-    half = ncfft // 2
-    mirror = slice(ncfft - 1, ncfft - half - 1, -1)
-    fpk_r, fpk_i = _fixdiv(zr[1 : half + 1], 2), _fixdiv(zi[1 : half + 1], 2)
-    fpnk_r, fpnk_i = _fixdiv(zr[mirror], 2), _fixdiv(_wrap16(-zi[mirror]), 2)
-    f1r, f1i = fpk_r + fpnk_r, fpk_i + fpnk_i
-    f2r, f2i = fpk_r - fpnk_r, fpk_i - fpnk_i
-    st = tables.super_twiddles.astype(_I32)
-    twr, twi = _cmul(f2r, f2i, st[:, 0, None], st[:, 1, None])
-    twr, twi = _wrap16(twr), _wrap16(twi)
-    out_r[1 : half + 1] = (f1r + twr) >> 1
-    out_i[1 : half + 1] = (f1i + twi) >> 1
-    out_r[mirror] = (f1r - twr) >> 1
-    out_i[mirror] = (twi - f1i) >> 1
-    return out_r[first_bin:end_bin], out_i[first_bin:end_bin]
+@numba.njit(cache=True, nogil=True)
+def _filterbank(energy, band_edges, weight, unweight, num_channels):  # pragma: no cover - compiled
+    """Mel filterbank: band b (bins band_edges[b]..band_edges[b+1]) feeds channel
+    b-1 with ``weight`` and channel b with ``unweight`` (Q12); int64 (C, frames)."""
+    frames = energy.shape[1]
+    acc = np.zeros((num_channels, frames), np.int64)
+    for band in range(num_channels + 1):
+        for b in range(band_edges[band], band_edges[band + 1]):
+            w = np.int64(weight[b])
+            u = np.int64(unweight[b])
+            for f in range(frames):
+                if band > 0:
+                    acc[band - 1, f] += energy[b, f] * w
+                if band < num_channels:
+                    acc[band, f] += energy[b, f] * u
+    return acc
+
+
+@numba.njit(cache=True, nogil=True)
+def _msb_scalar(x):  # pragma: no cover - compiled
+    """Highest set bit index plus one (0 for 0) of a value below 2**32."""
+    bits = 0
+    for step in (16, 8, 4, 2, 1):
+        if x >> step:
+            x >>= step
+            bits += step
+    return bits + (1 if x else 0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _pcan_log(signal, estimate, pcan_lut, log_lut, snr_shift, correction, scale_shift, enable_pcan, enable_log):  # pragma: no cover - compiled
+    """PCAN gain control (gain looked up from the noise estimate) and log scale,
+    elementwise on int64 arrays holding uint32 values -> uint16 output."""
+    flat_signal = signal.ravel()
+    flat_estimate = estimate.ravel()
+    out = np.empty(flat_signal.size, np.uint16)
+    for i in range(flat_signal.size):
+        value = flat_signal[i]
+        if enable_pcan:
+            x = flat_estimate[i]
+            if x <= 2:
+                gain = np.int64(pcan_lut[x])
+            else:
+                interval = _msb_scalar(x)
+                base = 4 * interval - 6
+                frac = ((x << 11) >> interval) & 0x3FF
+                result = (np.int64(pcan_lut[base + 2]) * frac) >> 5
+                result += np.int64(pcan_lut[base + 1]) * 32
+                result *= frac
+                result = (result + (1 << 14)) >> 15
+                result += pcan_lut[base]
+                gain = np.int64(np.int16(result))
+            snr = ((value * (gain & 0xFFFFFFFF)) >> snr_shift) & 0xFFFFFFFF
+            if snr < (2 << 12):
+                value = (snr * snr) >> 20
+            else:
+                value = ((snr >> 6) - 64) & 0xFFFFFFFF
+        if enable_log:
+            value = (value << correction) & 0xFFFFFFFF if correction >= 0 else value >> -correction
+            if value > 1:
+                integer = _msb_scalar(value) - 1
+                frac = ((value - (np.int64(1) << integer)) << 16) >> integer
+                seg = frac >> 9
+                c0 = np.int64(log_lut[seg])
+                rel = ((np.int64(log_lut[seg + 1]) - c0) * (frac & 511)) >> 16
+                log2 = (integer << 16) + frac + c0 + rel
+                loge = (45426 * log2 + 32768) >> 16
+                value = ((loge << scale_shift) + 32768) >> 16
+            else:
+                value = 0
+        out[i] = min(value, 0xFFFF)
+    return out.reshape(signal.shape)
 
 
 # ------------------------------------------------------- per-frame stages
@@ -171,29 +228,32 @@ class _Pipeline:
     def __init__(self, params: FrontendParams) -> None:
         self.params = params
         self.t = frontend_tables(params)
-        weights, unweights = self.t.weight_matrix(params.num_channels)
-        self.weights_t, self.unweights_t = np.ascontiguousarray(weights.T), np.ascontiguousarray(unweights.T)
+        t = self.t
+        order = np.concatenate([2 * t.bitrev.astype(np.intp), 2 * t.bitrev.astype(np.intp) + 1])
+        inside = order < params.window_samples
+        self.fft_order = np.where(inside, order, 0)
+        self.fft_window = np.where(inside, t.window[np.minimum(order, params.window_samples - 1)], 0).astype(_I32)[:, None]
+        self.band_edges = np.searchsorted(t.bin_channel, np.arange(params.num_channels + 2))
         ch = np.arange(params.num_channels)
         self.smoothing = np.where(ch % 2 == 0, self.t.even_smoothing, self.t.odd_smoothing).astype(np.uint64)
 
-    def spectrum(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """int16 (F, window) raw frames -> (filterbank uint32 (F, C), input_shift (F,))."""
+    def spectrum(self, frames: np.ndarray) -> np.ndarray:
+        """int16 (F, window) raw frames -> filterbank output, uint64 (F, C) holding uint32."""
         t = self.t
-        windowed = ((frames.astype(_I32) * t.window.astype(_I32)) >> WINDOW_BITS).astype(np.int16)
-        mags = np.abs(windowed)  # int16 abs: -32768 stays negative, as in C
-        max_abs = mags.max(axis=1).astype(np.int64)
-        max_abs = np.maximum(max_abs, 0).astype(np.uint64)
-        shift = (15 - _msb(max_abs)).astype(np.int64)
-        padded = np.zeros((frames.shape[0], self.params.fft_size), np.int16)
-        shifted = (windowed.astype(np.uint16).astype(np.uint32) << shift[:, None].astype(np.uint32))
-        padded[:, : frames.shape[1]] = shifted.astype(np.uint16).astype(np.int16)
-        re, im = _real_fft(padded, t, t.start_bin, t.end_bin)
-        energy = (re.astype(np.int64) ** 2 + im.astype(np.int64) ** 2).astype(np.float64)
-        acc = self.weights_t @ energy + self.unweights_t @ energy
-        acc = acc.T
-        roots = _isqrt_rounded(acc.astype(np.uint64))
-        out = (roots >> shift[:, None].astype(np.uint64)) & np.uint64(0xFFFFFFFF)
-        return out, shift
+        # Gather each frame's samples straight into the FFT's packed, digit-reversed
+        # order, frames last (window coefficient 0 stands for the zero padding).
+        samples = np.ascontiguousarray(frames[:, self.fft_order].T, _I32)
+        windowed = samples * self.fft_window
+        windowed >>= WINDOW_BITS
+        mags = np.abs(windowed)
+        mags[mags == 32768] = 0  # the C code's int16 abs leaves -32768 negative
+        shift = 15 - _msb(mags.max(axis=0))
+        packed = _wrap16(windowed << shift[None, :].astype(_I32))
+        half = t.ncfft
+        energy = _fft_energy(packed[:half], packed[half:], t.twiddles, t.super_twiddles, t.start_bin, t.end_bin)
+        acc = _filterbank(energy, self.band_edges, t.bin_weight, t.bin_unweight, self.params.num_channels)
+        roots = _isqrt_rounded(acc.T)
+        return roots >> shift[:, None].astype(np.uint64)
 
     def noise_step(self, signal: np.ndarray, estimate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One frame of spectral subtraction on uint64 (..., C) arrays holding uint32 values."""
@@ -206,55 +266,13 @@ class _Pipeline:
         out = np.maximum((scaled - capped) >> bits, floor)
         return out, estimate
 
-    def pcan(self, signal: np.ndarray, estimate: np.ndarray) -> np.ndarray:
-        lut = self.t.pcan_lut.astype(np.int64)
-        x = estimate.astype(np.int64)
-        interval = _msb(estimate)
-        base = np.clip(4 * interval - 6, 0, len(lut) - 3)
-        frac = np.where(
-            interval < 11,
-            x << np.clip(11 - interval, 0, None),
-            x >> np.clip(interval - 11, 0, None),
-        ) & 0x3FF
-        result = (lut[base + 2] * frac) >> 5
-        result = (result + lut[base + 1] * 32) * frac
-        result = ((result + (1 << 14)) >> 15) + lut[base]
-        gain = np.where(x <= 2, lut[np.minimum(x, 2)], result).astype(np.int16).astype(np.int64)
-        gain = gain.astype(np.uint64) & np.uint64(0xFFFFFFFF)
-        snr = ((signal * gain) >> np.uint64(self.t.pcan_snr_shift)) & np.uint64(0xFFFFFFFF)
-        small = snr < (2 << PCAN_SNR_BITS)
-        shrunk_small = (snr * snr) >> np.uint64(2 + 2 * PCAN_SNR_BITS - PCAN_OUTPUT_BITS)
-        shrunk_big = (snr >> np.uint64(PCAN_SNR_BITS - PCAN_OUTPUT_BITS)) - np.uint64(1 << PCAN_OUTPUT_BITS)
-        return np.where(small, shrunk_small, shrunk_big & np.uint64(0xFFFFFFFF))
-
-    def log_scale(self, signal: np.ndarray) -> np.ndarray:
-        """uint32 values -> uint16 log features (TFLM's 'frontend output')."""
-        corr = self.t.input_correction_bits
-        value = (signal << np.uint64(corr)) & np.uint64(0xFFFFFFFF) if corr >= 0 else signal >> np.uint64(-corr)
-        value = value.astype(np.int64)
-        big = value > 1
-        v = np.where(big, value, 2)
-        integer = _msb(v.astype(np.uint64)) - 1
-        frac = v - (np.int64(1) << integer)
-        frac = np.where(integer < LOG_SCALE_LOG2, frac << np.clip(LOG_SCALE_LOG2 - integer, 0, None),
-                        frac >> np.clip(integer - LOG_SCALE_LOG2, 0, None))
-        seg = frac >> (LOG_SCALE_LOG2 - LOG_SEGMENTS_LOG2)
-        lut = self.t.log_lut.astype(np.int64)
-        c0, c1 = lut[seg], lut[seg + 1]
-        rel = ((c1 - c0) * (frac - seg * (1 << (LOG_SCALE_LOG2 - LOG_SEGMENTS_LOG2)))) >> LOG_SCALE_LOG2
-        log2 = (integer << LOG_SCALE_LOG2) + frac + c0 + rel
-        half = 1 << (LOG_SCALE_LOG2 - 1)
-        loge = (LOG_COEFF * log2 + half) >> LOG_SCALE_LOG2
-        scaled = ((loge << self.params.log_scale_shift) + half) >> LOG_SCALE_LOG2
-        scaled = np.where(big, scaled, 0)
-        return np.minimum(scaled, 0xFFFF).astype(np.uint16)
-
     def finish(self, signal: np.ndarray, estimate: np.ndarray) -> np.ndarray:
-        if self.params.enable_pcan:
-            signal = self.pcan(signal, estimate)
-        if self.params.enable_log:
-            return self.log_scale(signal)
-        return np.minimum(signal, 0xFFFF).astype(np.uint16)
+        """Noise-reduced signal + noise estimate -> uint16 frontend output."""
+        p, t = self.params, self.t
+        return _pcan_log(
+            signal.astype(np.int64), estimate.astype(np.int64), t.pcan_lut, t.log_lut, t.pcan_snr_shift,
+            t.input_correction_bits, p.log_scale_shift, p.enable_pcan, p.enable_log,
+        )
 
 
 @functools.lru_cache(maxsize=8)
@@ -270,9 +288,9 @@ def to_int8(values: np.ndarray) -> np.ndarray:
 
 def _frames_of(clip: np.ndarray, params: FrontendParams) -> np.ndarray:
     win, step = params.window_samples, params.stride_samples
-    count = 0 if len(clip) < win else 1 + (len(clip) - win) // step
-    idx = np.arange(win)[None, :] + step * np.arange(count)[:, None]
-    return clip[idx] if count else np.zeros((0, win), np.int16)
+    if len(clip) < win:
+        return np.zeros((0, win), np.int16)
+    return np.lib.stride_tricks.sliding_window_view(clip, win)[::step]
 
 
 def frontend_uint16(clips: Sequence[np.ndarray] | np.ndarray, params: FrontendParams | None = None) -> list[np.ndarray]:
@@ -284,7 +302,7 @@ def frontend_uint16(clips: Sequence[np.ndarray] | np.ndarray, params: FrontendPa
     frames = [_frames_of(c, params) for c in clips]
     counts = [len(f) for f in frames]
     all_frames = np.concatenate(frames) if frames else np.zeros((0, params.window_samples), np.int16)
-    spectra = [pipe.spectrum(all_frames[i : i + _CHUNK_FRAMES])[0] for i in range(0, len(all_frames), _CHUNK_FRAMES)]
+    spectra = [pipe.spectrum(all_frames[i : i + _CHUNK_FRAMES]) for i in range(0, len(all_frames), _CHUNK_FRAMES)]
     spec = np.concatenate(spectra) if spectra else np.zeros((0, params.num_channels), np.uint64)
     # Noise reduction runs frame after frame; vectorize across clips with equal frame counts.
     out: list[np.ndarray] = [np.zeros((0, params.num_channels), np.uint16)] * len(clips)
@@ -347,7 +365,7 @@ class FrontendStream:
             self._used += take
             pos += take
             if self._used == win:
-                spec, _ = self._pipe.spectrum(self._buf[None, :])
+                spec = self._pipe.spectrum(self._buf[None, :])
                 reduced, self._estimate = self._pipe.noise_step(spec[0], self._estimate)
                 frames.append(to_int8(self._pipe.finish(reduced[None], self._estimate[None])[0]))
                 self._buf[: win - step] = self._buf[step:].copy()

@@ -55,27 +55,7 @@ class FrontendTables:
     def ncfft(self) -> int:
         return len(self.twiddles)
 
-    def weight_matrix(self, num_channels: int) -> tuple[np.ndarray, np.ndarray]:
-        """Dense float64 (bins x channels) matrices for weights and unweights.
 
-        Products of energies (< 2**31) and Q12 weights summed over a channel's
-        bins stay far below 2**53, so float64 matrix products are exact.
-        """
-        nbins = self.end_bin - self.start_bin
-        weights = np.zeros((nbins, num_channels), np.float64)
-        unweights = np.zeros((nbins, num_channels), np.float64)
-        rows = np.arange(nbins)
-        band = self.bin_channel.astype(np.int64)
-        has_weight = band >= 1
-        weights[rows[has_weight], band[has_weight] - 1] = self.bin_weight[has_weight]
-        has_unweight = band < num_channels
-        unweights[rows[has_unweight], band[has_unweight]] = self.bin_unweight[has_unweight]
-        return weights, unweights
-
-
-# TensorFlow's micro-frontend op evaluates the mel scale and the window's
-# cosine in double precision and stores single-precision results; doing the
-# same here makes kws's features equal to the op's (measured: 100% of values).
 def _freq_to_mel(freq: np.float32) -> np.float32:
     return np.float32(1127.0 * math.log1p(float(freq) / 700.0))
 
