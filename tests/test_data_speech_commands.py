@@ -255,3 +255,15 @@ def test_unknown_word_and_version_are_usage_errors(tmp_path: Path) -> None:
     assert done.returncode == 2 and "kws data synth" in done.stderr
     done = run_kws("data", "speech-commands", "--version", "3", cwd=tmp_path)
     assert done.returncode == 2 and "--version 3" in done.stderr
+
+
+def test_link_inside_dest_is_not_followed(tmp_path: Path) -> None:
+    archive = tmp_path / "ok.tar.gz"
+    archive.write_bytes(_tar({"yes/a_nohash_0.wav": _wav(1)}))
+    outside, dest = tmp_path / "outside", tmp_path / "dest"
+    outside.mkdir()
+    dest.mkdir()
+    (dest / "yes").symlink_to(outside)
+    with pytest.raises(KwsError, match="leads out of"):
+        safe_extract(archive, dest, lambda name: True)
+    assert not list(outside.iterdir())

@@ -64,15 +64,18 @@ def test_synth_command_reports_rate_and_updates_manifest(tmp_path: Path) -> None
     clips = read_manifest(tmp_path / "data" / "manifest.csv")
     assert {c.source for c in clips} == {"synth"} and all(c.engine and c.voice for c in clips)
     assert all((tmp_path / "data" / c.path).is_file() for c in clips)
-    # a smaller second run leaves no stale clips behind
+    # a smaller second run leaves no stale clips behind, and never touches other files
+    mine = tmp_path / "data" / "synth" / "yes" / "me_nohash_0.wav"
+    mine.write_bytes(b"not ours")
     done = run_kws("data", "synth", "--words", "yes", "-n", "1", "--seed", "1", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert len(list((tmp_path / "data" / "synth" / "yes").glob("*.wav"))) == 1
+    assert len(list((tmp_path / "data" / "synth" / "yes").glob("*.wav"))) == 2
+    assert mine.read_bytes() == b"not ours"
     assert {c.label for c in read_manifest(tmp_path / "data" / "manifest.csv")} == {"yes", "hey_robot"}
 
 
 def test_bad_words_and_counts_are_usage_errors(tmp_path: Path) -> None:
     done = run_kws("data", "synth", "--words", "yes;rm", cwd=tmp_path)
-    assert done.returncode == 2 and "--words" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "'yes;rm': a keyword must be" in done.stderr and "Traceback" not in done.stderr
     done = run_kws("data", "synth", "--words", "yes", "-n", "0", cwd=tmp_path)
     assert done.returncode == 2 and "-n 0" in done.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import re
 from pathlib import Path
 
 import typer
@@ -11,7 +12,7 @@ from rich.table import Table
 
 from kws.cli import app
 from kws.data import folders, record, speech_commands, synth
-from kws.data.manifest import DEFAULT_MANIFEST, SPLITS, class_balance, read_manifest
+from kws.data.manifest import DEFAULT_MANIFEST, SPLITS, class_balance, label_for, read_manifest
 from kws.data.project import Batch, Saved, save
 
 data_app = typer.Typer(help="Get audio (Speech Commands, folders, TTS, microphone) into data/manifest.csv.",
@@ -117,8 +118,8 @@ def record_cmd(
       kws data record --word yes -n 30
     """
     batch = Batch(manifest)
-    kept = record.record(batch, out or manifest.parent / "record", synth.label_for(word), n,
-                         speaker or getpass.getuser(), say=typer.echo)
+    kept = record.record(batch, out or manifest.parent / "record", label_for(word), n,
+                         speaker or re.sub(r"[^A-Za-z0-9.-]", "-", getpass.getuser()), say=typer.echo)
     typer.echo(f"kept {kept} of {n} takes")
     _report(save(batch))
 

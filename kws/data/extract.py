@@ -78,9 +78,12 @@ def safe_extract(archive: Path, dest: Path, keep: Callable[[str], bool]) -> list
             except (tarfile.TarError, EOFError, OSError) as err:
                 raise KwsError(f"{archive}: not a readable tar archive ({err}); delete it and download "
                                "it again") from None
+        inside = dest.resolve()
         for name in names:
             target = dest / name
             target.parent.mkdir(parents=True, exist_ok=True)
+            if inside not in target.parent.resolve().parents and target.parent.resolve() != inside:
+                raise KwsError(f"{target.parent}: a link that leads out of {dest}; remove it and run again")
             os.replace(staging / name, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -14,12 +14,13 @@ import csv
 import hashlib
 import io
 import os
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from kws.atomic import write_text_atomic
-from kws.errors import KwsError
+from kws.errors import KwsError, UsageError
 
 SILENCE = "_silence_"
 UNKNOWN = "_unknown_"
@@ -27,6 +28,7 @@ SOURCES = ("speech_commands", "import", "synth", "record", "noise")
 SPLITS = ("train", "val", "test")
 DEFAULT_MANIFEST = Path("data") / "manifest.csv"
 
+_WORD = re.compile(r"^[a-z0-9']+(?: [a-z0-9']+)*$")
 # Speech Commands' input_data.py: MAX_NUM_WAVS_PER_CLASS = 2**27 - 1
 _MAX_NUM_WAVS_PER_CLASS = 2**27 - 1
 
@@ -53,6 +55,14 @@ class Clip:
 
 COLUMNS = tuple(f.name for f in fields(Clip))
 _REQUIRED = COLUMNS[:6]
+
+
+def label_for(text: str) -> str:
+    """The label (and folder name) of a keyword: 'Hey  Robot' -> 'hey_robot'."""
+    words = " ".join(text.lower().split())
+    if not _WORD.match(words):
+        raise UsageError(f"{text!r}: a keyword must be letters, digits and apostrophes (spaces between words)")
+    return words.replace(" ", "_")
 
 
 def split_for(speaker: str, val_pct: float = 10, test_pct: float = 10) -> str:

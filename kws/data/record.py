@@ -8,6 +8,7 @@ clipped, silent or too-long takes, centre the word in one second);
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from kws.data.manifest import split_for
 from kws.data.project import Batch
 from kws.data.signal import place_in_second, voiced_span
 from kws.data.validate import FULL_SCALE
-from kws.errors import KwsError
+from kws.errors import KwsError, UsageError
 
 TAKE_S = 1.5
 MAX_CLIPPED = 3  # full-scale samples tolerated in a take
@@ -72,6 +73,8 @@ def _sounddevice():
 def record(batch: Batch, out_dir: Path, word: str, n: int, speaker: str, *,
            say: Callable[[str], None] = print, countdown: int = 3, max_tries: int = 3) -> int:
     """Record ``n`` good takes of ``word`` into ``out_dir/word``; returns how many were kept."""
+    if not re.fullmatch(r"[A-Za-z0-9.-]+", speaker):
+        raise UsageError(f"--speaker {speaker!r}: use letters, digits, '.' and '-' only")
     sd = _sounddevice()
     try:
         device = input_device(list(sd.query_devices()), sd.default.device[0])

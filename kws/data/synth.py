@@ -24,7 +24,7 @@ import numpy as np
 
 from kws.audio.io import SAMPLE_RATE, write_wav
 from kws.data.folders import NOHASH
-from kws.data.manifest import UNKNOWN, split_for
+from kws.data.manifest import UNKNOWN, label_for, split_for
 from kws.data.progress import bar
 from kws.data.project import Batch
 from kws.data.signal import place_in_second, voiced_span
@@ -33,7 +33,7 @@ from kws.data.validate import Verdict
 from kws.errors import KwsError, UsageError
 
 MAX_WORD_S = 0.95
-_WORD = re.compile(r"^[a-z0-9']+(?: [a-z0-9']+)*$")
+_OURS = re.compile(rf"^(?:[a-z0-9'-]+_)?(?:{'|'.join(ENGINES)})-.+{NOHASH}\d+\.wav$")
 
 
 @dataclass(frozen=True)
@@ -54,14 +54,6 @@ class Job:
     @property
     def speaker(self) -> str:
         return f"{self.engine}:{self.voice}"
-
-
-def label_for(text: str) -> str:
-    """The label (and folder name) of a keyword: 'hey robot' -> 'hey_robot'."""
-    words = " ".join(text.lower().split())
-    if not _WORD.match(words):
-        raise UsageError(f"--words: {text!r} must be letters, digits and apostrophes (spaces between words)")
-    return words.replace(" ", "_")
 
 
 def plan(words: list[str], n: int, seed: int, out_dir: Path, unknown_words: list[str] = ()) -> list[Job]:
@@ -147,9 +139,9 @@ def synthesize(batch: Batch, out_dir: Path, words: list[str], n: int, seed: int 
     todo = plan(words, n, seed, out_dir, unknown_words)
     folders = {job.path.parent for job in todo}
     wanted = {job.path for job in todo}
-    for folder in folders:  # clips of an earlier, larger run are ours to remove
+    for folder in folders:  # synth clips of an earlier, larger run (never other files)
         for stale in folder.glob(f"*{NOHASH}*.wav"):
-            if stale not in wanted:
+            if stale not in wanted and _OURS.match(stale.name):
                 stale.unlink()
     batch.roots.extend(folders)
     start = time.perf_counter()
