@@ -1,0 +1,1 @@
+"""Training: manifest clips -> features -> Keras model -> int8 .tflite + reports."""
