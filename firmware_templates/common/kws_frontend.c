@@ -50,83 +50,131 @@ static kws_fe_cpx kws_fe_cmul(kws_fe_cpx a, const int16_t *w) {
   return out;
 }
 
-/* In-place radix-4 decimation-in-time FFT of KWS_FE_NCFFT points whose input
- * is already in digit-reversed order. Each stage scales its inputs by 1/4; the
- * twiddle-0 multiply is the identity for the |x| <= 8191 that reach it. */
-static void kws_fe_fft_complex(int16_t (*z)[2]) {
-  size_t m;
-  for (m = 1; m < KWS_FE_NCFFT; m *= 4) {
+/* One radix-4 butterfly on f[0], f[m], f[2m], f[3m] whose inputs were already
+ * scaled by 1/4: s0..s2 are the (twiddled) f[m], f[2m], f[3m]. */
+static void kws_fe_butterfly(int16_t (*f)[2], size_t m, kws_fe_cpx a0, kws_fe_cpx s0, kws_fe_cpx s1, kws_fe_cpx s2) {
+  const int32_t t0r = a0.r + s1.r, t0i = a0.i + s1.i;
+  const int32_t s5r = a0.r - s1.r, s5i = a0.i - s1.i;
+  const int32_t s3r = s0.r + s2.r, s3i = s0.i + s2.i;
+  const int32_t s4r = s0.r - s2.r, s4i = s0.i - s2.i;
+  f[0][0] = kws_fe_wrap16(t0r + s3r);
+  f[0][1] = kws_fe_wrap16(t0i + s3i);
+  f[2 * m][0] = kws_fe_wrap16(t0r - s3r);
+  f[2 * m][1] = kws_fe_wrap16(t0i - s3i);
+  f[m][0] = kws_fe_wrap16(s5r + s4i);
+  f[m][1] = kws_fe_wrap16(s5i - s4r);
+  f[3 * m][0] = kws_fe_wrap16(s5r - s4i);
+  f[3 * m][1] = kws_fe_wrap16(s5i + s4r);
+}
+
+static kws_fe_cpx kws_fe_load_div4(const int16_t *v) {
+  kws_fe_cpx c;
+  c.r = kws_fe_fixdiv4(v[0]);
+  c.i = kws_fe_fixdiv4(v[1]);
+  return c;
+}
+
+/* The FFT input scaled up by shift (int16 wrap), then by 1/4. */
+static kws_fe_cpx kws_fe_load_shift_div4(const int16_t *v, int shift) {
+  kws_fe_cpx c;
+  c.r = kws_fe_fixdiv4(kws_fe_wrap16((int32_t)((uint32_t)(uint16_t)v[0] << shift)));
+  c.i = kws_fe_fixdiv4(kws_fe_wrap16((int32_t)((uint32_t)(uint16_t)v[1] << shift)));
+  return c;
+}
+
+/* In-place radix-4 decimation-in-time FFT of KWS_FE_NCFFT points in
+ * digit-reversed order, the input still to be scaled up by shift. Each stage
+ * scales its inputs by 1/4; twiddle 0 (32767 + 0i) is the identity for the
+ * |x| <= 8191 that reach it, so the first stage and k = 0 skip the multiply. */
+static void kws_fe_fft_complex(int16_t (*z)[2], int shift) {
+  size_t m, group, k;
+  for (group = 0; group < KWS_FE_NCFFT; group += 4) {
+    int16_t (*f)[2] = z + group;
+    kws_fe_butterfly(f, 1, kws_fe_load_shift_div4(f[0], shift), kws_fe_load_shift_div4(f[1], shift),
+                     kws_fe_load_shift_div4(f[2], shift), kws_fe_load_shift_div4(f[3], shift));
+  }
+  for (m = 4; m < KWS_FE_NCFFT; m *= 4) {
     const size_t stride = KWS_FE_NCFFT / (4 * m);
-    size_t group;
     for (group = 0; group < KWS_FE_NCFFT; group += 4 * m) {
       int16_t (*f)[2] = z + group;
-      size_t k;
-      for (k = 0; k < m; ++k) {
-        kws_fe_cpx a0, s0, s1, s2, t0, s3, s4, s5;
-        a0.r = kws_fe_fixdiv4(f[k][0]);
-        a0.i = kws_fe_fixdiv4(f[k][1]);
-        s0.r = kws_fe_fixdiv4(f[k + m][0]);
-        s0.i = kws_fe_fixdiv4(f[k + m][1]);
-        s1.r = kws_fe_fixdiv4(f[k + 2 * m][0]);
-        s1.i = kws_fe_fixdiv4(f[k + 2 * m][1]);
-        s2.r = kws_fe_fixdiv4(f[k + 3 * m][0]);
-        s2.i = kws_fe_fixdiv4(f[k + 3 * m][1]);
-        if (k != 0) {
-          s0 = kws_fe_cmul(s0, kws_fe_twiddles[k * stride]);
-          s1 = kws_fe_cmul(s1, kws_fe_twiddles[2 * k * stride]);
-          s2 = kws_fe_cmul(s2, kws_fe_twiddles[3 * k * stride]);
-        }
-        t0.r = a0.r + s1.r;
-        t0.i = a0.i + s1.i;
-        s5.r = a0.r - s1.r;
-        s5.i = a0.i - s1.i;
-        s3.r = s0.r + s2.r;
-        s3.i = s0.i + s2.i;
-        s4.r = s0.r - s2.r;
-        s4.i = s0.i - s2.i;
-        f[k][0] = kws_fe_wrap16(t0.r + s3.r);
-        f[k][1] = kws_fe_wrap16(t0.i + s3.i);
-        f[k + 2 * m][0] = kws_fe_wrap16(t0.r - s3.r);
-        f[k + 2 * m][1] = kws_fe_wrap16(t0.i - s3.i);
-        f[k + m][0] = kws_fe_wrap16(s5.r + s4.i);
-        f[k + m][1] = kws_fe_wrap16(s5.i - s4.r);
-        f[k + 3 * m][0] = kws_fe_wrap16(s5.r - s4.i);
-        f[k + 3 * m][1] = kws_fe_wrap16(s5.i + s4.r);
+      kws_fe_butterfly(f, m, kws_fe_load_div4(f[0]), kws_fe_load_div4(f[m]), kws_fe_load_div4(f[2 * m]),
+                       kws_fe_load_div4(f[3 * m]));
+      for (k = 1; k < m; ++k) {
+        kws_fe_butterfly(f + k, m, kws_fe_load_div4(f[k]),
+                         kws_fe_cmul(kws_fe_load_div4(f[k + m]), kws_fe_twiddles[k * stride]),
+                         kws_fe_cmul(kws_fe_load_div4(f[k + 2 * m]), kws_fe_twiddles[2 * k * stride]),
+                         kws_fe_cmul(kws_fe_load_div4(f[k + 3 * m]), kws_fe_twiddles[3 * k * stride]));
       }
     }
   }
 }
 
-/* Windowed frame -> filterbank energies (sqrt domain) for one window. */
+/* Square-root digits: feeds the top `pairs` bit pairs of word into the
+ * running root and remainder (the remainder stays below 2 * root + 2). */
+static void kws_fe_sqrt_digits(uint32_t word, int pairs, uint32_t *root, uint32_t *rem) {
+  uint32_t r = *root, m = *rem;
+  while (pairs-- > 0) {
+    const uint32_t trial = (r << 2) | 1u;
+    m = (m << 2) | (word >> 30);
+    word <<= 2;
+    r <<= 1;
+    if (m >= trial) {
+      m -= trial;
+      r |= 1u;
+    }
+  }
+  *root = r;
+  *rem = m;
+}
+
+/* Rounded integer square root as the frontend defines it: the exact floor
+ * root, plus one when the remainder exceeds the root (values below 2**32
+ * saturate at 0xFFFF). */
+static uint32_t kws_fe_sqrt_rounded(uint64_t num) {
+  const uint32_t high = (uint32_t)(num >> 32), low = (uint32_t)num;
+  const uint32_t top = high ? high : low;
+  const int lead = top ? (32 - kws_fe_msb32(top)) & ~1 : 30;
+  uint32_t root = 0, rem = 0;
+  kws_fe_sqrt_digits(top << lead, 16 - lead / 2, &root, &rem);
+  if (high) kws_fe_sqrt_digits(low, 16, &root, &rem);
+  if (rem > root && root != (high ? 0xFFFFFFFFu : 0xFFFFu)) ++root;
+  return root;
+}
+
+/* Window -> filterbank energies (sqrt domain) for one window. */
 static void kws_fe_filterbank(const int16_t *input, uint32_t out[KWS_FE_NUM_CHANNELS]) {
-  static int16_t windowed[KWS_FE_WINDOW_SAMPLES];
   static int16_t z[KWS_FE_NCFFT][2];
   static uint32_t energy[KWS_FE_END_BIN];
   uint64_t acc[KWS_FE_NUM_CHANNELS + 1];
-  int32_t max_abs = 0;
+  int32_t hi = 0, lo = 0, max_abs;
   int shift;
   size_t i;
 
-  for (i = 0; i < KWS_FE_WINDOW_SAMPLES; ++i) {
-    const int16_t v = (int16_t)(((int32_t)input[i] * kws_fe_window[i]) >> 12);
-    windowed[i] = v;
-    if (v != INT16_MIN) {
-      const int32_t a = v < 0 ? -v : v;
-      if (a > max_abs) max_abs = a;
+  /* Window the samples straight into the FFT's packed (even, odd) complex
+   * points in digit-reversed order; the zero window past the end pads. */
+  for (i = 0; i < KWS_FE_NCFFT; ++i) {
+    const size_t s = kws_fe_fft_src[i];
+    const int32_t re = ((int32_t)input[s] * kws_fe_window[s]) >> 12;
+    const int32_t im = ((int32_t)input[s + 1] * kws_fe_window[s + 1]) >> 12;
+    z[i][0] = (int16_t)re;
+    z[i][1] = (int16_t)im;
+    if (re > hi) hi = re;
+    if (im > hi) hi = im;
+    if (re < lo) lo = re;
+    if (im < lo) lo = im;
+  }
+  /* The largest magnitude; like an int16 abs, -32768 does not count. */
+  if (lo != INT16_MIN) {
+    max_abs = hi > -lo ? hi : -lo;
+  } else {
+    max_abs = hi;
+    for (i = 0; i < KWS_FE_NCFFT; ++i) {
+      if (z[i][0] != INT16_MIN && -z[i][0] > max_abs) max_abs = -z[i][0];
+      if (z[i][1] != INT16_MIN && -z[i][1] > max_abs) max_abs = -z[i][1];
     }
   }
   shift = 15 - kws_fe_msb32((uint32_t)max_abs);
-
-  /* Pack the real input as NCFFT complex points (even, odd) in digit-reversed
-   * order, scaled up by shift; samples past the window are zero. */
-  for (i = 0; i < KWS_FE_NCFFT; ++i) {
-    const size_t src = 2u * kws_fe_bitrev[i];
-    z[i][0] = src < KWS_FE_WINDOW_SAMPLES
-                  ? kws_fe_wrap16((int32_t)(uint16_t)((uint32_t)(uint16_t)windowed[src] << shift)) : 0;
-    z[i][1] = src + 1 < KWS_FE_WINDOW_SAMPLES
-                  ? kws_fe_wrap16((int32_t)(uint16_t)((uint32_t)(uint16_t)windowed[src + 1] << shift)) : 0;
-  }
-  kws_fe_fft_complex(z);
+  kws_fe_fft_complex(z, shift);
 
   /* Split into the real FFT's bins and take their energy. */
   for (i = 1; i <= KWS_FE_NCFFT / 2; ++i) {
@@ -180,26 +228,7 @@ static void kws_fe_filterbank(const int16_t *input, uint32_t out[KWS_FE_NUM_CHAN
   }
 
   /* Rounded integer square root, then undo the FFT input scaling. */
-  for (i = 0; i < KWS_FE_NUM_CHANNELS; ++i) {
-    uint64_t num = acc[i];
-    uint64_t res = 0;
-    uint64_t bit;
-    const int wide = (num >> 32) != 0;
-    int top = wide ? 32 + kws_fe_msb32((uint32_t)(num >> 32)) : kws_fe_msb32((uint32_t)num);
-    top = (top - 1) & ~1;
-    bit = top >= 0 ? (uint64_t)1 << top : 0;
-    while (bit) {
-      if (num >= res + bit) {
-        num -= res + bit;
-        res = (res >> 1) + bit;
-      } else {
-        res >>= 1;
-      }
-      bit >>= 2;
-    }
-    if (num > res && res != (wide ? 0xFFFFFFFFu : 0xFFFFu)) ++res;
-    out[i] = (uint32_t)(res >> shift);
-  }
+  for (i = 0; i < KWS_FE_NUM_CHANNELS; ++i) out[i] = kws_fe_sqrt_rounded(acc[i]) >> shift;
 }
 
 static void kws_fe_noise_reduction(kws_frontend_t *fe, uint32_t *signal) {

@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 typedef struct {
-  int16_t input[KWS_FE_WINDOW_SAMPLES];    /* samples of the current window */
+  int16_t input[KWS_FE_FFT_SIZE];          /* current window + zero padding */
   size_t input_used;                       /* how many of them are filled   */
   uint32_t estimate[KWS_FE_NUM_CHANNELS];  /* noise estimate per channel    */
 } kws_frontend_t;
