@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from kws.data.folders import import_folder, speaker_of
@@ -18,6 +19,13 @@ from kws.data.manifest import read_manifest
 from kws.data.project import Batch, save
 
 KWS = Path(sys.executable).parent / "kws"
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Library calls in tests keep their cache in the test's folder."""
+    monkeypatch.setenv("KWS_CACHE_DIR", str(tmp_path / ".cache"))
+    return tmp_path / ".cache"
 
 
 def run_kws(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -11,7 +11,7 @@ import soundfile as sf
 from kws.data.record import input_device, process_take
 from kws.data.signal import voiced_span
 from kws.errors import KwsError
-from test_data_import import run_kws
+from test_data_import import private_cache, run_kws  # noqa: F401 (fixture)
 
 
 def _speech(dev_set: Path, word: str = "yes", index: int = 0) -> np.ndarray:

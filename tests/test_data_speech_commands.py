@@ -22,7 +22,7 @@ from kws.data.download import download
 from kws.data.extract import UnsafeArchive, safe_extract
 from kws.data.manifest import read_manifest, split_for
 from kws.errors import KwsError
-from test_data_import import run_kws
+from test_data_import import private_cache, run_kws  # noqa: F401 (fixture)
 
 WORDS = ("yes", "no", "cat", "dog")
 SPEAKERS = [f"{i:08x}" for i in range(0x1a2b3c00, 0x1a2b3c00 + 40)]

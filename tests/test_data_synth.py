@@ -12,7 +12,7 @@ from kws.data.project import Batch
 from kws.data.signal import voiced_span
 from kws.data.synth import plan, render, synthesize
 from kws.data.tts import catalogue
-from test_data_import import run_kws, tree_digest
+from test_data_import import private_cache, run_kws, tree_digest  # noqa: F401 (fixture)
 
 
 def test_at_least_30_voice_identities_across_engines() -> None:
