@@ -23,3 +23,8 @@ def templates_dir() -> Path:
 def boards_dir() -> Path:
     """boards/: one TOML profile per board."""
     return _find("boards")
+
+
+def datasets_dir() -> Path:
+    """datasets/: dataset recipes (URLs, checksums)."""
+    return _find("datasets")

@@ -18,10 +18,6 @@ typedef char kws_fe_arithmetic_shift_check[((-1) >> 1) == -1 ? 1 : -1];
 #define KWS_FE_LOG_SEGMENTS_LOG2 7
 #define KWS_FE_LOG_COEFF 45426u
 
-typedef struct {
-  int32_t r;
-  int32_t i;
-} kws_fe_cpx;
 
 /* Highest set bit index plus one; 0 for 0. */
 static int kws_fe_msb32(uint32_t x) {
@@ -39,71 +35,99 @@ static int kws_fe_msb32(uint32_t x) {
 
 static int16_t kws_fe_wrap16(int32_t x) { return (int16_t)x; }
 
-/* C_FIXDIV(x, div): x * (32767 / div) in Q15, rounded. */
-static int32_t kws_fe_fixdiv4(int32_t x) { return (x * 8191 + KWS_FE_ROUND15) >> 15; }
+/* Complex values are packed in 32-bit words: real part in the low half,
+ * imaginary part in the high half (int16 each). On Cortex-M cores with the
+ * DSP extension the packed helpers map to single SIMD instructions (ACLE
+ * intrinsics); elsewhere the portable versions compute the same values. */
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__ARM_FEATURE_SIMD32) && __ARM_FEATURE_SIMD32
+#include <arm_acle.h>
+#define KWS_FE_SIMD 1
+#else
+#define KWS_FE_SIMD 0
+#endif
+
+static int32_t kws_fe_lo(uint32_t w) { return (int16_t)(w & 0xFFFFu); }
+static int32_t kws_fe_hi(uint32_t w) { return (int16_t)(w >> 16); }
+static uint32_t kws_fe_pack(int32_t re, int32_t im) { return ((uint32_t)re & 0xFFFFu) | ((uint32_t)im << 16); }
+
+#if KWS_FE_SIMD
+/* C_FIXDIV(x, 4): x * 8191 in Q15, rounded, for each half. */
+static int32_t kws_fe_div4_lo(uint32_t w) { return __smlabb((int32_t)w, 8191, KWS_FE_ROUND15) >> 15; }
+static int32_t kws_fe_div4_hi(uint32_t w) { return __smlatb((int32_t)w, 8191, KWS_FE_ROUND15) >> 15; }
+/* Q15 complex multiply with rounding. */
+static uint32_t kws_fe_cmul(uint32_t a, uint32_t w) {
+  return kws_fe_pack(__smlsd((int32_t)a, (int32_t)w, KWS_FE_ROUND15) >> 15,
+                     __smladx((int32_t)a, (int32_t)w, KWS_FE_ROUND15) >> 15);
+}
+static uint32_t kws_fe_add16(uint32_t a, uint32_t b) { return (uint32_t)__sadd16((int16x2_t)a, (int16x2_t)b); }
+static uint32_t kws_fe_sub16(uint32_t a, uint32_t b) { return (uint32_t)__ssub16((int16x2_t)a, (int16x2_t)b); }
+/* (a.re + b.im, a.im - b.re) and (a.re - b.im, a.im + b.re). */
+static uint32_t kws_fe_add_rot(uint32_t a, uint32_t b) { return (uint32_t)__ssax((int16x2_t)a, (int16x2_t)b); }
+static uint32_t kws_fe_sub_rot(uint32_t a, uint32_t b) { return (uint32_t)__sasx((int16x2_t)a, (int16x2_t)b); }
+#else
+static int32_t kws_fe_div4_lo(uint32_t w) { return (kws_fe_lo(w) * 8191 + KWS_FE_ROUND15) >> 15; }
+static int32_t kws_fe_div4_hi(uint32_t w) { return (kws_fe_hi(w) * 8191 + KWS_FE_ROUND15) >> 15; }
+static uint32_t kws_fe_cmul(uint32_t a, uint32_t w) {
+  const int32_t ar = kws_fe_lo(a), ai = kws_fe_hi(a), wr = kws_fe_lo(w), wi = kws_fe_hi(w);
+  return kws_fe_pack((ar * wr - ai * wi + KWS_FE_ROUND15) >> 15, (ar * wi + ai * wr + KWS_FE_ROUND15) >> 15);
+}
+static uint32_t kws_fe_add16(uint32_t a, uint32_t b) {
+  return kws_fe_pack(kws_fe_lo(a) + kws_fe_lo(b), kws_fe_hi(a) + kws_fe_hi(b));
+}
+static uint32_t kws_fe_sub16(uint32_t a, uint32_t b) {
+  return kws_fe_pack(kws_fe_lo(a) - kws_fe_lo(b), kws_fe_hi(a) - kws_fe_hi(b));
+}
+static uint32_t kws_fe_add_rot(uint32_t a, uint32_t b) {
+  return kws_fe_pack(kws_fe_lo(a) + kws_fe_hi(b), kws_fe_hi(a) - kws_fe_lo(b));
+}
+static uint32_t kws_fe_sub_rot(uint32_t a, uint32_t b) {
+  return kws_fe_pack(kws_fe_lo(a) - kws_fe_hi(b), kws_fe_hi(a) + kws_fe_lo(b));
+}
+#endif
+
+/* A packed complex value scaled by 1/4 (C_FIXDIV(x, 4) on both halves). */
+static uint32_t kws_fe_div4(uint32_t w) { return kws_fe_pack(kws_fe_div4_lo(w), kws_fe_div4_hi(w)); }
+
+/* C_FIXDIV(x, 2). */
 static int32_t kws_fe_fixdiv2(int32_t x) { return (x * 16383 + KWS_FE_ROUND15) >> 15; }
 
-static kws_fe_cpx kws_fe_cmul(kws_fe_cpx a, const int16_t *w) {
-  kws_fe_cpx out;
-  out.r = (a.r * w[0] - a.i * w[1] + KWS_FE_ROUND15) >> 15;
-  out.i = (a.r * w[1] + a.i * w[0] + KWS_FE_ROUND15) >> 15;
-  return out;
+/* One radix-4 butterfly on f[0], f[m], f[2m], f[3m]: a0 and s0..s2 are the
+ * inputs already scaled by 1/4 (s0..s2 twiddled). The halfword adds wrap
+ * exactly like the int16 stores of the reference; intermediate sums stay in
+ * range (|a| <= 8191 after scaling, |s| <= 11585 after a twiddle). */
+static void kws_fe_butterfly(uint32_t *f, size_t m, uint32_t a0, uint32_t s0, uint32_t s1, uint32_t s2) {
+  const uint32_t t0 = kws_fe_add16(a0, s1), s5 = kws_fe_sub16(a0, s1);
+  const uint32_t s3 = kws_fe_add16(s0, s2), s4 = kws_fe_sub16(s0, s2);
+  f[0] = kws_fe_add16(t0, s3);
+  f[2 * m] = kws_fe_sub16(t0, s3);
+  f[m] = kws_fe_add_rot(s5, s4);
+  f[3 * m] = kws_fe_sub_rot(s5, s4);
 }
 
-/* One radix-4 butterfly on f[0], f[m], f[2m], f[3m] whose inputs were already
- * scaled by 1/4: s0..s2 are the (twiddled) f[m], f[2m], f[3m]. */
-static void kws_fe_butterfly(int16_t (*f)[2], size_t m, kws_fe_cpx a0, kws_fe_cpx s0, kws_fe_cpx s1, kws_fe_cpx s2) {
-  const int32_t t0r = a0.r + s1.r, t0i = a0.i + s1.i;
-  const int32_t s5r = a0.r - s1.r, s5i = a0.i - s1.i;
-  const int32_t s3r = s0.r + s2.r, s3i = s0.i + s2.i;
-  const int32_t s4r = s0.r - s2.r, s4i = s0.i - s2.i;
-  f[0][0] = kws_fe_wrap16(t0r + s3r);
-  f[0][1] = kws_fe_wrap16(t0i + s3i);
-  f[2 * m][0] = kws_fe_wrap16(t0r - s3r);
-  f[2 * m][1] = kws_fe_wrap16(t0i - s3i);
-  f[m][0] = kws_fe_wrap16(s5r + s4i);
-  f[m][1] = kws_fe_wrap16(s5i - s4r);
-  f[3 * m][0] = kws_fe_wrap16(s5r - s4i);
-  f[3 * m][1] = kws_fe_wrap16(s5i + s4r);
-}
-
-static kws_fe_cpx kws_fe_load_div4(const int16_t *v) {
-  kws_fe_cpx c;
-  c.r = kws_fe_fixdiv4(v[0]);
-  c.i = kws_fe_fixdiv4(v[1]);
-  return c;
-}
-
-/* The FFT input scaled up by shift (int16 wrap), then by 1/4. */
-static kws_fe_cpx kws_fe_load_shift_div4(const int16_t *v, int shift) {
-  kws_fe_cpx c;
-  c.r = kws_fe_fixdiv4(kws_fe_wrap16((int32_t)((uint32_t)(uint16_t)v[0] << shift)));
-  c.i = kws_fe_fixdiv4(kws_fe_wrap16((int32_t)((uint32_t)(uint16_t)v[1] << shift)));
-  return c;
-}
-
-/* In-place radix-4 decimation-in-time FFT of KWS_FE_NCFFT points in
- * digit-reversed order, the input still to be scaled up by shift. Each stage
- * scales its inputs by 1/4; twiddle 0 (32767 + 0i) is the identity for the
- * |x| <= 8191 that reach it, so the first stage and k = 0 skip the multiply. */
-static void kws_fe_fft_complex(int16_t (*z)[2], int shift) {
-  size_t m, group, k;
+/* In-place radix-4 decimation-in-time FFT of KWS_FE_NCFFT packed points in
+ * digit-reversed order, the input still to be scaled up by shift (with int16
+ * wrap). Each stage scales its inputs by 1/4; twiddle 0 (32767 + 0i) is the
+ * identity for the |x| <= 8191 that reach it, so the first stage and k = 0
+ * skip the multiply. */
+static void kws_fe_fft_complex(uint32_t *z, int shift) {
+  size_t m, group, k, i;
+  for (i = 0; i < KWS_FE_NCFFT; ++i) {
+    z[i] = kws_fe_div4(kws_fe_pack((int32_t)((uint32_t)kws_fe_lo(z[i]) << shift),
+                                   (int32_t)((uint32_t)kws_fe_hi(z[i]) << shift)));
+  }
   for (group = 0; group < KWS_FE_NCFFT; group += 4) {
-    int16_t (*f)[2] = z + group;
-    kws_fe_butterfly(f, 1, kws_fe_load_shift_div4(f[0], shift), kws_fe_load_shift_div4(f[1], shift),
-                     kws_fe_load_shift_div4(f[2], shift), kws_fe_load_shift_div4(f[3], shift));
+    kws_fe_butterfly(z + group, 1, z[group], z[group + 1], z[group + 2], z[group + 3]);
   }
   for (m = 4; m < KWS_FE_NCFFT; m *= 4) {
     const size_t stride = KWS_FE_NCFFT / (4 * m);
     for (group = 0; group < KWS_FE_NCFFT; group += 4 * m) {
-      int16_t (*f)[2] = z + group;
-      kws_fe_butterfly(f, m, kws_fe_load_div4(f[0]), kws_fe_load_div4(f[m]), kws_fe_load_div4(f[2 * m]),
-                       kws_fe_load_div4(f[3 * m]));
+      uint32_t *f = z + group;
+      kws_fe_butterfly(f, m, kws_fe_div4(f[0]), kws_fe_div4(f[m]), kws_fe_div4(f[2 * m]), kws_fe_div4(f[3 * m]));
       for (k = 1; k < m; ++k) {
-        kws_fe_butterfly(f + k, m, kws_fe_load_div4(f[k]),
-                         kws_fe_cmul(kws_fe_load_div4(f[k + m]), kws_fe_twiddles[k * stride]),
-                         kws_fe_cmul(kws_fe_load_div4(f[k + 2 * m]), kws_fe_twiddles[2 * k * stride]),
-                         kws_fe_cmul(kws_fe_load_div4(f[k + 3 * m]), kws_fe_twiddles[3 * k * stride]));
+        kws_fe_butterfly(f + k, m, kws_fe_div4(f[k]),
+                         kws_fe_cmul(kws_fe_div4(f[k + m]), kws_fe_twiddles[k * stride]),
+                         kws_fe_cmul(kws_fe_div4(f[k + 2 * m]), kws_fe_twiddles[2 * k * stride]),
+                         kws_fe_cmul(kws_fe_div4(f[k + 3 * m]), kws_fe_twiddles[3 * k * stride]));
       }
     }
   }
@@ -127,23 +151,36 @@ static void kws_fe_sqrt_digits(uint32_t word, int pairs, uint32_t *root, uint32_
   *rem = m;
 }
 
+/* Floor square root of a 32-bit value (Newton's method from above). */
+static uint32_t kws_fe_isqrt32(uint32_t y) {
+  uint32_t root, next;
+  if (y == 0) return 0;
+  root = 1u << ((kws_fe_msb32(y) + 1) / 2);
+  for (;;) {
+    next = (root + y / root) >> 1;
+    if (next >= root) return root;
+    root = next;
+  }
+}
+
 /* Rounded integer square root as the frontend defines it: the exact floor
  * root, plus one when the remainder exceeds the root (values below 2**32
- * saturate at 0xFFFF). */
+ * saturate at 0xFFFF). The top 32 bits go through Newton's method, the bit
+ * pairs below them through square-root digits. */
 static uint32_t kws_fe_sqrt_rounded(uint64_t num) {
-  const uint32_t high = (uint32_t)(num >> 32), low = (uint32_t)num;
-  const uint32_t top = high ? high : low;
-  const int lead = top ? (32 - kws_fe_msb32(top)) & ~1 : 30;
-  uint32_t root = 0, rem = 0;
-  kws_fe_sqrt_digits(top << lead, 16 - lead / 2, &root, &rem);
-  if (high) kws_fe_sqrt_digits(low, 16, &root, &rem);
+  const uint32_t high = (uint32_t)(num >> 32);
+  const int pairs = (kws_fe_msb32(high) + 1) / 2;
+  const uint32_t top = (uint32_t)(num >> (2 * pairs));
+  uint32_t root = kws_fe_isqrt32(top);
+  uint32_t rem = top - root * root;
+  if (pairs > 0) kws_fe_sqrt_digits((uint32_t)num << (32 - 2 * pairs), pairs, &root, &rem);
   if (rem > root && root != (high ? 0xFFFFFFFFu : 0xFFFFu)) ++root;
   return root;
 }
 
 /* Window -> filterbank energies (sqrt domain) for one window. */
 static void kws_fe_filterbank(const int16_t *input, uint32_t out[KWS_FE_NUM_CHANNELS]) {
-  static int16_t z[KWS_FE_NCFFT][2];
+  static uint32_t z[KWS_FE_NCFFT];
   static uint32_t energy[KWS_FE_END_BIN];
   uint64_t acc[KWS_FE_NUM_CHANNELS + 1];
   int32_t hi = 0, lo = 0, max_abs;
@@ -156,8 +193,7 @@ static void kws_fe_filterbank(const int16_t *input, uint32_t out[KWS_FE_NUM_CHAN
     const size_t s = kws_fe_fft_src[i];
     const int32_t re = ((int32_t)input[s] * kws_fe_window[s]) >> 12;
     const int32_t im = ((int32_t)input[s + 1] * kws_fe_window[s + 1]) >> 12;
-    z[i][0] = (int16_t)re;
-    z[i][1] = (int16_t)im;
+    z[i] = kws_fe_pack(re, im);
     if (re > hi) hi = re;
     if (im > hi) hi = im;
     if (re < lo) lo = re;
@@ -169,8 +205,9 @@ static void kws_fe_filterbank(const int16_t *input, uint32_t out[KWS_FE_NUM_CHAN
   } else {
     max_abs = hi;
     for (i = 0; i < KWS_FE_NCFFT; ++i) {
-      if (z[i][0] != INT16_MIN && -z[i][0] > max_abs) max_abs = -z[i][0];
-      if (z[i][1] != INT16_MIN && -z[i][1] > max_abs) max_abs = -z[i][1];
+      const int32_t re = kws_fe_lo(z[i]), im = kws_fe_hi(z[i]);
+      if (re != INT16_MIN && -re > max_abs) max_abs = -re;
+      if (im != INT16_MIN && -im > max_abs) max_abs = -im;
     }
   }
   shift = 15 - kws_fe_msb32((uint32_t)max_abs);
@@ -179,34 +216,24 @@ static void kws_fe_filterbank(const int16_t *input, uint32_t out[KWS_FE_NUM_CHAN
   /* Split into the real FFT's bins and take their energy. */
   for (i = 1; i <= KWS_FE_NCFFT / 2; ++i) {
     const size_t j = KWS_FE_NCFFT - i;
-    kws_fe_cpx fpk, fpnk, f1, f2, tw;
-    int32_t out_r, out_i;
-    fpk.r = kws_fe_fixdiv2(z[i][0]);
-    fpk.i = kws_fe_fixdiv2(z[i][1]);
-    fpnk.r = kws_fe_fixdiv2(z[j][0]);
-    fpnk.i = kws_fe_fixdiv2(kws_fe_wrap16(-(int32_t)z[j][1]));
-    f1.r = fpk.r + fpnk.r;
-    f1.i = fpk.i + fpnk.i;
-    f2.r = fpk.r - fpnk.r;
-    f2.i = fpk.i - fpnk.i;
-    tw = kws_fe_cmul(f2, kws_fe_super_twiddles[i - 1]);
-    tw.r = kws_fe_wrap16(tw.r);
-    tw.i = kws_fe_wrap16(tw.i);
+    const int32_t pkr = kws_fe_fixdiv2(kws_fe_lo(z[i])), pki = kws_fe_fixdiv2(kws_fe_hi(z[i]));
+    const int32_t pnr = kws_fe_fixdiv2(kws_fe_lo(z[j])), pni = kws_fe_fixdiv2(kws_fe_wrap16(-kws_fe_hi(z[j])));
+    const int32_t f1r = pkr + pnr, f1i = pki + pni;
+    const uint32_t tw = kws_fe_cmul(kws_fe_pack(pkr - pnr, pki - pni), kws_fe_super_twiddles[i - 1]);
+    const int32_t twr = kws_fe_lo(tw), twi = kws_fe_hi(tw);
     if (i >= KWS_FE_START_BIN && i < KWS_FE_END_BIN) {
-      out_r = (int16_t)((f1.r + tw.r) >> 1);
-      out_i = (int16_t)((f1.i + tw.i) >> 1);
-      energy[i] = (uint32_t)(out_r * out_r) + (uint32_t)(out_i * out_i);
+      const int32_t re = (f1r + twr) >> 1, im = (f1i + twi) >> 1;
+      energy[i] = (uint32_t)(re * re) + (uint32_t)(im * im);
     }
     if (j >= KWS_FE_START_BIN && j < KWS_FE_END_BIN) {
-      out_r = (int16_t)((f1.r - tw.r) >> 1);
-      out_i = (int16_t)((tw.i - f1.i) >> 1);
-      energy[j] = (uint32_t)(out_r * out_r) + (uint32_t)(out_i * out_i);
+      const int32_t re = (f1r - twr) >> 1, im = (twi - f1i) >> 1;
+      energy[j] = (uint32_t)(re * re) + (uint32_t)(im * im);
     }
   }
 
 #if KWS_FE_END_BIN > KWS_FE_NCFFT
   { /* Nyquist bin, from the packed DC term. */
-    const int32_t nyquist = kws_fe_wrap16(kws_fe_fixdiv2(z[0][0]) - kws_fe_fixdiv2(z[0][1]));
+    const int32_t nyquist = kws_fe_wrap16(kws_fe_fixdiv2(kws_fe_lo(z[0])) - kws_fe_fixdiv2(kws_fe_hi(z[0])));
     energy[KWS_FE_NCFFT] = (uint32_t)(nyquist * nyquist);
   }
 #endif

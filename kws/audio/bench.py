@@ -70,13 +70,14 @@ def python_vs_tensorflow(rounds: int = 5, limit: int = 1000) -> dict:
     return {"clips": len(clips), "tf_clips_per_s": len(clips) / best_tf, "kws_clips_per_s": len(clips) / best_kws}
 
 
-def cortex_m4_instructions_per_frame() -> dict:
-    """Instructions per 20 ms frame of the C frontend on the emulated Cortex-M4,
-    with the device's features checked against the Python twin."""
+def cortex_m4_instructions_per_frame(clip: np.ndarray | None = None) -> dict:
+    """Instructions per 20 ms frame of the C frontend (DSP build) on the
+    emulated Cortex-M4, with the device's features checked against the Python
+    twin. ``clip`` defaults to the first 1 s clip of the dev set."""
     from kws.device.emulator import run_baremetal
 
     params = FrontendParams()
-    clip = _one_second_clips(1)[0]
+    clip = _one_second_clips(1)[0] if clip is None else np.asarray(clip, np.int16)
     with tempfile.TemporaryDirectory(prefix="kws-bench-fe-") as tmp:
         gen = Path(tmp)
         write_frontend_headers(params, gen)

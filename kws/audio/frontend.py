@@ -1,6 +1,8 @@
 """The Python twin of the C frontend (firmware_templates/common/kws_frontend.c).
 
-Integer-exact numpy implementation of the micro-frontend pipeline:
+Integer-exact implementation of the micro-frontend pipeline (numpy arrays;
+the integer loops are compiled with numba, frames innermost, so they run as
+SIMD code across frames):
 Hann window (Q12) -> 512-point fixed-point real FFT (radix-4, Q15, scaled per
 stage) -> energy -> mel filterbank (Q12) -> integer sqrt -> noise reduction ->
 PCAN gain control -> log scale -> int8.  Every step mirrors the C code value for

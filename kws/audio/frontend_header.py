@@ -28,9 +28,10 @@ def _c_list(values: Iterable, per_line: int = 12) -> str:
     return ",\n".join("  " + line for line in lines)
 
 
-def _c_pairs(pairs: np.ndarray, per_line: int = 6) -> str:
-    items = [f"{{{int(a)}, {int(b)}}}" for a, b in pairs]
-    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+def _c_packed(pairs: np.ndarray, per_line: int = 6) -> str:
+    """int16 (re, im) pairs as 32-bit words: re in the low half, im in the high half."""
+    words = [f"0x{(int(a) & 0xFFFF) | ((int(b) & 0xFFFF) << 16):08X}u" for a, b in pairs]
+    lines = [", ".join(words[i : i + per_line]) for i in range(0, len(words), per_line)]
     return ",\n".join("  " + line for line in lines)
 
 
@@ -54,8 +55,8 @@ def render_frontend_headers(params: FrontendParams) -> dict[str, str]:
         "params_json": params.to_json(),
         "params_hash": params_hash(params),
         "window": _c_list(np.concatenate([t.window, np.zeros(params.fft_size - len(t.window), np.int16)])),
-        "twiddles": _c_pairs(t.twiddles),
-        "super_twiddles": _c_pairs(t.super_twiddles),
+        "twiddles": _c_packed(t.twiddles),
+        "super_twiddles": _c_packed(t.super_twiddles),
         "fft_src": _c_list(2 * t.bitrev.astype(np.int64)),
         "band_start": _c_list(band_start),
         "weight": _c_list(t.bin_weight),

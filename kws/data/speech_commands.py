@@ -25,7 +25,7 @@ from kws.data.manifest import SILENCE, UNKNOWN
 from kws.data.project import Batch
 from kws.data.silence import BACKGROUND_NOISE, add_noise_clips
 from kws.errors import KwsError, UsageError
-from kws.resources import _find
+from kws.resources import datasets_dir
 
 DEFAULT_WORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
 LISTS = {"validation_list.txt": "val", "testing_list.txt": "test"}
@@ -53,7 +53,7 @@ class Recipe:
 
 def recipe_file() -> Path:
     """datasets/speech_commands.toml, shipped with kws."""
-    return _find("datasets") / "speech_commands.toml"
+    return datasets_dir() / "speech_commands.toml"
 
 
 def load_recipe(version: int = 2, path: Path | None = None) -> Recipe:
