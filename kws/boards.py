@@ -27,8 +27,9 @@ class Board:
     ram_bytes: int
     fpu: bool
     dsp: bool
-    runtimes: tuple[str, ...]  # subset of ("tflm", "c")
+    runtimes: tuple[str, ...]  # subset of ("tflm", "c"), preferred first
     emulated: bool = False
+    family: str = ""           # firmware glue in firmware_templates/boards/<family>/
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     path: Path | None = field(default=None, compare=False)
 
@@ -60,6 +61,7 @@ def _parse(path: Path) -> Board:
         dsp=bool(raw.get("dsp", False)),
         runtimes=tuple(raw["runtimes"]),
         emulated=bool(raw.get("emulated", False)),
+        family=str(raw.get("family", "")),
         raw=raw,
         path=path,
     )

@@ -42,13 +42,14 @@ extern "C" {
 #define KWS_LINK_FRAME_TIMEOUT_MS 500u
 #define KWS_LINK_HEADER 6
 #define KWS_LINK_FRAME_MAX (KWS_LINK_HEADER + KWS_LINK_MAX_PAYLOAD + 2)
-#define KWS_LINK_LINE_MAX 160
+#define KWS_LINK_LINE_MAX 256
 
 enum {
   KWS_FRAME_HELLO = 'H', /* payload: host protocol version (u8) */
   KWS_FRAME_BEGIN = 'B', /* start of an evaluation clip (payload: u32 clip id) */
   KWS_FRAME_AUDIO = 'A', /* int16 little-endian samples */
-  KWS_FRAME_END = 'E'    /* end of the clip: classify it */
+  KWS_FRAME_END = 'E',   /* end of the clip: classify it */
+  KWS_FRAME_RECORD = 'R' /* send the microphone's next N samples (payload: u32 N) */
 };
 
 typedef struct {

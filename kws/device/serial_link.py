@@ -39,7 +39,7 @@ from kws.errors import KwsError
 PROTOCOL = 1
 SYNC = b"\xa5\x5a"
 MAX_PAYLOAD = 256
-FRAME_HELLO, FRAME_BEGIN, FRAME_AUDIO, FRAME_END = (ord(c) for c in "HBAE")
+FRAME_HELLO, FRAME_BEGIN, FRAME_AUDIO, FRAME_END, FRAME_RECORD = (ord(c) for c in "HBAER")
 BANNER_PREFIX = "KWS "
 _CONTROL = re.compile(r"^~(?P<body>.*) \*(?P<crc>[0-9A-F]{4})$")
 
@@ -130,7 +130,8 @@ class SerialLink:
         self.on_line = on_line
         self.window = 1
         self.banner: Banner | None = None
-        self.lines: list[str] = []      # lines for people, in arrival order
+        self.lines: deque[str] = deque(maxlen=1000)  # recent lines for people, oldest first
+        self._unread: deque[str] = deque(maxlen=1000)  # of those, not yet taken by next_line
         self.resends = 0
         self._buffer = bytearray()
         self._next_seq = 0
@@ -185,6 +186,7 @@ class SerialLink:
                 self._connected = False
                 raise LinkError("the device rebooted mid-stream (a new boot banner arrived); check its power and logs")
         self.lines.append(line)
+        self._unread.append(line)
         if self.on_line:
             self.on_line(line)
         return None
@@ -195,6 +197,19 @@ class SerialLink:
             if (fields := self._take_line(line)) is not None:
                 return fields
         return None
+
+    def next_line(self, timeout: float) -> str | None:
+        """The next unread line for people (control lines are kept for
+        wait_control), or None after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while not self._unread:
+            line = self.read_line(deadline)
+            if line is None:
+                return None
+            fields = self._take_line(line)
+            if fields is not None:
+                self._replies.append(fields)
+        return self._unread.popleft()
 
     def wait_banner(self, timeout: float = 10.0) -> Banner:
         """Wait for the boot banner line (``KWS ...``)."""

@@ -1,0 +1,35 @@
+/* What the shared firmware core needs from a board. Each board family
+ * implements it in firmware_templates/boards/<family>/ (UART, clock, LED,
+ * microphone driver). All functions are non-blocking except
+ * kws_board_write. */
+#ifndef KWS_BOARD_H
+#define KWS_BOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Clocks, serial port, LED and (when the board has one) the microphone. */
+void kws_board_init(void);
+/* Write n bytes to the serial port the host listens on (blocking). */
+void kws_board_write(const void *data, size_t n);
+/* Up to max received bytes into dst; returns how many (0 when none). */
+size_t kws_board_read(uint8_t *dst, size_t max);
+uint32_t kws_board_millis(void);
+/* Free-running microsecond clock for profiling (wraps after ~71 minutes). */
+uint32_t kws_board_micros(void);
+void kws_board_led(int on);
+/* Up to max 16 kHz mono samples captured since the last call; 0 for boards
+ * without a microphone. */
+size_t kws_board_mic_read(int16_t *dst, size_t max);
+/* Nothing to do: sleep until the next interrupt (or just return). */
+void kws_board_idle(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KWS_BOARD_H */
