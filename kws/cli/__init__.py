@@ -60,24 +60,13 @@ def _register_subcommands() -> None:
 
 
 def main() -> None:
-    """Console entry point with the project's error policy."""
+    """Console entry point with the project's error policy: usage errors exit
+    2 (typer/click), user errors print one line and exit 1 (or 2)."""
     _register_subcommands()
     try:
-        app(standalone_mode=False)
+        app()
     except KwsError as err:
         if _state["debug"]:
             raise
         typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
         sys.exit(err.exit_code)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(130)
-    except Exception as err:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
-        raise

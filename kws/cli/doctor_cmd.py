@@ -1,0 +1,40 @@
+"""`kws doctor`: check this machine for every kws stage."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from kws.cli import app
+
+
+@app.command("doctor")
+def doctor(as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON.")) -> None:
+    """Check Python packages, TensorFlow, PlatformIO, QEMU, the ARM compiler,
+    TTS engines and serial ports; print the fix for each problem.
+
+    Exit code 0 when every required check passes, 1 otherwise.
+
+    Examples:
+
+      kws doctor
+
+      kws doctor --json
+    """
+    from kws.doctor import as_dicts, run_checks
+
+    checks = run_checks()
+    failed = [c for c in checks if c.required and not c.ok]
+    if as_json:
+        typer.echo(json.dumps({"ok": not failed, "checks": as_dicts(checks)}, indent=2))
+    else:
+        for c in checks:
+            mark = typer.style("ok  ", fg="green") if c.ok else typer.style(
+                "FAIL" if c.required else "warn", fg="red" if c.required else "yellow")
+            line = f"{mark} {c.name}: {c.detail}"
+            if not c.ok and c.fix:
+                line += f"  -> {c.fix}"
+            typer.echo(line)
+        typer.echo("all required checks passed" if not failed else f"{len(failed)} required check(s) failed")
+    raise typer.Exit(1 if failed else 0)
