@@ -1,0 +1,43 @@
+/* kws model interface: the same four calls for runtime "tflm" and runtime "c".
+ *
+ *   if (kws_model_init() != 0) { print(kws_model_error()); stop; }
+ *   print("arena used", kws_model_arena_used_bytes());
+ *   fill kws_model_input() with KWS_MODEL_INPUT_BYTES quantized features;
+ *   kws_model_invoke();  scores = kws_model_output();  (KWS_MODEL_OUTPUT_COUNT)
+ */
+#ifndef KWS_MODEL_H
+#define KWS_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kws_model_settings.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Prepares the model; 0 on success. Otherwise kws_model_error() says why
+ * (for example a tensor arena that is too small) and nothing else may be called. */
+int kws_model_init(void);
+
+/* The input tensor: KWS_MODEL_INPUT_BYTES values of type kws_input_t. */
+kws_input_t *kws_model_input(void);
+
+/* Runs one inference on the current input; 0 on success. */
+int kws_model_invoke(void);
+
+/* The output tensor of the last inference: KWS_MODEL_OUTPUT_COUNT scores. */
+const kws_output_t *kws_model_output(void);
+
+/* Bytes of the tensor arena actually in use after kws_model_init(). */
+size_t kws_model_arena_used_bytes(void);
+
+/* Why the last call failed, or "" when nothing failed. */
+const char *kws_model_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KWS_MODEL_H */

@@ -1,0 +1,67 @@
+"""`kws export`: a .tflite model becomes firmware sources for a board."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import typer
+
+from kws.cli import app
+from kws.errors import KwsError, UsageError
+
+log = logging.getLogger(__name__)
+
+
+@app.command("export")
+def export(
+    model: Path = typer.Option(Path("build/model.tflite"), "--model", "-m", help="The int8 .tflite model."),
+    labels: str = typer.Option(None, "--labels", help="Comma-separated names, one per output (default: the model's metadata)."),
+    runtime: str = typer.Option(None, "--runtime", help="tflm (TFLite Micro; the default where the board has it) or c (plain C kernels, no interpreter)."),
+    board: str = typer.Option("qemu-stm32f405", "--board", "-b", help="Board profile to check the fit against (see `kws boards`)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Firmware folder (default build/firmware/<board>/); sources go to lib/kws_model/."),
+    verify: int = typer.Option(0, "--verify", help="Runtime c: compare with the TFLM interpreter on this many random inputs (host cc)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the export summary as JSON."),
+) -> None:
+    """Write the model's firmware sources: exact op resolver and measured arena
+    (tflm) or plain C with a static memory plan (c), checked against the board.
+
+    Examples:
+      kws export
+      kws export --model peers/micro_speech_quantized.tflite --labels _silence_,_unknown_,yes,no
+      kws export --runtime c --board qemu-stm32f405 --verify 200
+    """
+    from kws.boards import load_board
+    from kws.export.exporter import export_model
+
+    profile = load_board(board)
+    runtime = runtime or ("tflm" if "tflm" in profile.runtimes else profile.runtimes[0])
+    if verify and runtime != "c":
+        raise UsageError("--verify: only runtime c is compiled on the host; add --runtime c")
+    names = [name.strip() for name in labels.split(",")] if labels else None
+    result = export_model(model, out or Path("build") / "firmware" / board, runtime=runtime, board=profile, labels=names)
+    for warning in result.warnings:
+        log.warning("warning: %s", warning)
+    summary = result.to_dict()
+    if verify:
+        from kws.export.verify import compare_with_tflm
+
+        inputs = np.random.default_rng(0).integers(-128, 128, (verify, int(np.prod(result.input.shape))), dtype=np.int8)
+        comparison = compare_with_tflm(model.read_bytes(), result.model_dir, inputs)
+        summary["verify"] = comparison.__dict__
+        if comparison.differing:
+            raise KwsError(f"{result.model_dir}: {comparison.differing} of {comparison.values} output values differ "
+                           "from TFLM; please report this model")
+    if as_json:
+        typer.echo(json.dumps(summary, default=str))
+        return
+    typer.echo(f"{model} -> {result.model_dir} (runtime {result.runtime}, {len(result.files)} files)")
+    typer.echo(f"  ops: {', '.join(result.ops)}; labels: {', '.join(result.labels)}")
+    kind = "arena" if runtime == "tflm" else "memory plan"
+    typer.echo(f"  {kind}: {result.arena_bytes:,} B" + (f" (TFLM needs {result.arena_need_bytes:,} B)" if runtime == "tflm" else ""))
+    if result.fit:
+        typer.echo(f"  fit: {result.fit.summary()}")
+    if verify:
+        typer.echo(f"  verify: {comparison.differing} of {comparison.values} values differ from TFLM on {verify} inputs")

@@ -1,0 +1,373 @@
+"""Runtime ``c``: lower a .tflite model to plain C calls of the kws kernels.
+
+No interpreter and no flatbuffer on the device: the exporter computes every
+integer parameter as TFLM's Prepare would (``kws.export.fixed_point``), keeps
+weights as const arrays, turns reshapes into aliases, and places all
+activations in one static arena (``kws.export.memory_plan``). The kernels live
+in ``firmware_templates/runtime_c/kws_kernels.c``; this module renders
+``kws_model.c`` from ``runtime_c/kws_model.c.j2``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import jinja2
+import numpy as np
+
+from kws.errors import KwsError
+from kws.export import fixed_point as fp
+from kws.export.memory_plan import Buffer, Link, MemoryPlan, plan
+from kws.export.op_support import check_model, unsupported_op_error
+from kws.export.render import c_array
+from kws.export.tflite_model import Operator, Subgraph, Tensor, TfliteModel
+
+KERNEL_SOURCES = ("kws_kernels.h", "kws_kernels.c")
+ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
+_CTYPES = {"int8": "int8_t", "int32": "int32_t"}
+
+
+@dataclass
+class ConstArray:
+    name: str
+    ctype: str
+    values: np.ndarray = field(repr=False)
+    comment: str
+
+    @property
+    def body(self) -> str:
+        return c_array(self.values, per_line=16)
+
+
+@dataclass
+class Layer:
+    """One kernel call: ``function(&name, inputs..., output[, scratch])``."""
+
+    op: Operator
+    struct: str                     # kws_conv_t, kws_pool_t, ...
+    function: str
+    fields: dict[str, Any]
+    inputs: list[str]               # tensor buffer names or const array names
+    output: str
+    scratch: int = 0                # bytes of col buffer for kws_conv
+    max_delta: int | None = None    # how far after its input the output may start (raster-order kernels)
+
+    @property
+    def name(self) -> str:
+        return f"op{self.op.index}"
+
+
+@dataclass
+class CModel:
+    """The lowered model: arrays, layers, memory plan."""
+
+    model: TfliteModel
+    arrays: list[ConstArray]
+    layers: list[Layer]
+    plan: MemoryPlan
+    input_buffer: str
+    output_buffer: str
+
+    @property
+    def weight_bytes(self) -> int:
+        return sum(a.values.nbytes for a in self.arrays)
+
+
+def raster_overlap(g: dict[str, int], out_c: int) -> int:
+    """Largest shift of the output start past the input start such that a
+    raster-order kernel (kws_conv, kws_*_pool: one output pixel after the
+    other, each reading its whole window first) never overwrites input bytes
+    it still has to read. Conservative: a window is taken to start at its
+    top-left in-image corner, so the first byte it may read is never later."""
+    oy = np.arange(g["out_h"])[:, None]
+    ox = np.arange(g["out_w"])[None, :]
+    first_read = (np.maximum(oy * g["stride_h"] - g["pad_h"], 0) * g["in_w"]
+                  + np.maximum(ox * g["stride_w"] - g["pad_w"], 0)) * g["in_c"]
+    first_read = first_read.reshape(-1)
+    still_needed = np.minimum.accumulate(first_read[::-1])[::-1]   # by this pixel or a later one
+    written_end = (np.arange(first_read.size) + 1) * out_c
+    return int((still_needed - written_end).min())
+
+
+class _Lowering:
+    """Walks the main subgraph once, collecting arrays and layers."""
+
+    def __init__(self, model: TfliteModel) -> None:
+        self.model = model
+        self.sub: Subgraph = model.main
+        self.arrays: list[ConstArray] = []
+        self.layers: list[Layer] = []
+        self.alias: dict[int, int] = {}           # tensor -> tensor whose bytes it shares
+        self.folded: dict[int, str] = {}          # constant tensor -> array name
+
+    # -- helpers --------------------------------------------------------------
+    def fail(self, op: Operator, detail: str) -> KwsError:
+        return unsupported_op_error(self.model, "c", 0, op, detail)
+
+    def root(self, index: int) -> int:
+        while index in self.alias:
+            index = self.alias[index]
+        return index
+
+    def buffer(self, tensor: Tensor) -> str:
+        return self.folded.get(tensor.index) or f"t{self.root(tensor.index)}"
+
+    def array(self, name: str, ctype: str, values: Any, comment: str) -> str:
+        self.arrays.append(ConstArray(name, ctype, np.asarray(values).reshape(-1), comment))
+        return name
+
+    def const_input(self, op: Operator, tensor: Tensor) -> str:
+        if tensor.index not in self.folded:
+            self.folded[tensor.index] = self.array(f"c{tensor.index}", "int8_t", tensor.data, tensor.name)
+        return self.folded[tensor.index]
+
+    def int8(self, op: Operator, *tensors: Tensor | None) -> None:
+        for tensor in tensors:
+            if tensor is None or tensor.dtype != "int8" or tensor.quant is None:
+                what = "missing tensor" if tensor is None else tensor.describe()
+                raise self.fail(op, f"{what}: runtime c runs int8 tensors only")
+
+    def activation(self, op: Operator, output: Tensor) -> tuple[int, int]:
+        code = int(getattr(op.options, "fusedActivationFunction", 0) or 0)
+        try:
+            return fp.activation_range(code, output.quant.scale, output.quant.zero_point)
+        except ValueError:
+            raise self.fail(op, f"fused activation {code}") from None
+
+    # -- ops --------------------------------------------------------------------
+    def lower(self) -> None:
+        handlers: dict[str, Callable[[Operator], None]] = {
+            "CONV_2D": self.conv, "DEPTHWISE_CONV_2D": self.depthwise, "FULLY_CONNECTED": self.fully_connected,
+            "AVERAGE_POOL_2D": self.pool, "MAX_POOL_2D": self.pool, "SOFTMAX": self.softmax,
+            "ADD": self.add, "MEAN": self.mean,
+        }
+        for op in self.sub.operators:
+            if op.opcode in ALIAS_OPS:
+                self.reshape(op)
+            else:
+                handlers[op.opcode](op)
+
+    def reshape(self, op: Operator) -> None:
+        source, out = self.sub.tensors[op.inputs[0]], self.sub.tensors[op.outputs[0]]
+        if source.nbytes != out.nbytes:
+            raise self.fail(op, f"{source.describe()} -> {out.describe()} changes the size")
+        if source.is_constant:
+            self.folded[out.index] = self.const_input(op, source)
+        else:
+            self.alias[out.index] = source.index
+
+    def _conv_layer(self, op: Operator, inp: Tensor, out: Tensor, filt: np.ndarray, bias: Tensor | None,
+                    geometry: dict[str, int], multipliers: tuple[list[int], list[int]]) -> None:
+        """A kws_conv_t call; ``filt`` is [out_c][k_h][k_w][group_c]."""
+        if bias is not None and bias.dtype != "int32":
+            raise self.fail(op, f"bias {bias.describe()}: runtime c needs int32 biases")
+        low, high = self.activation(op, out)
+        i = op.index
+        fields = dict(geometry)
+        fields.update(
+            input_offset=-inp.quant.zero_point, output_offset=out.quant.zero_point, act_min=low, act_max=high,
+            filter=self.array(f"w{i}", "int8_t", filt, f"filter of {out.name}"),
+            bias=self.array(f"b{i}", "int32_t", bias.data, bias.name) if bias is not None else "0",
+            multiplier=self.array(f"m{i}", "int32_t", multipliers[0], "per-channel multipliers"),
+            shift=self.array(f"s{i}", "int8_t", multipliers[1], "per-channel shifts"),
+        )
+        direct = (geometry["k_h"] == geometry["k_w"] == 1 and geometry["pad_h"] == geometry["pad_w"] == 0
+                  and geometry["group_c"] == geometry["in_c"])
+        scratch = 0 if direct else geometry["k_h"] * geometry["k_w"] * geometry["group_c"]
+        self.layers.append(Layer(op, "kws_conv_t", "kws_conv", fields, [self.buffer(inp)], self.buffer(out), scratch,
+                                 raster_overlap(geometry, geometry["out_c"])))
+
+    def _spatial(self, op: Operator, inp: Tensor, out: Tensor, k_h: int, k_w: int) -> dict[str, int]:
+        if len(inp.shape) != 4 or len(out.shape) != 4 or inp.shape[0] != 1:
+            raise self.fail(op, f"{inp.describe()}: runtime c needs NHWC tensors with batch 1")
+        o = op.options
+        dil_h, dil_w = getattr(o, "dilationHFactor", 1) or 1, getattr(o, "dilationWFactor", 1) or 1
+        out_h, pad_h = fp.same_or_valid_padding(o.padding, o.strideH, dil_h, inp.shape[1], k_h)
+        out_w, pad_w = fp.same_or_valid_padding(o.padding, o.strideW, dil_w, inp.shape[2], k_w)
+        if (out_h, out_w) != out.shape[1:3]:
+            raise self.fail(op, f"output {out.describe()} does not match the padding arithmetic ({out_h}x{out_w})")
+        return dict(in_h=inp.shape[1], in_w=inp.shape[2], in_c=inp.shape[3], out_h=out_h, out_w=out_w,
+                    out_c=out.shape[3], k_h=k_h, k_w=k_w, stride_h=o.strideH, stride_w=o.strideW,
+                    dil_h=dil_h, dil_w=dil_w, pad_h=pad_h, pad_w=pad_w)
+
+    def conv(self, op: Operator) -> None:
+        inp, filt, bias = (self.sub.tensor(i) for i in (list(op.inputs) + [-1])[:3])
+        out = self.sub.tensors[op.outputs[0]]
+        self.int8(op, inp, filt, out)
+        geometry = self._spatial(op, inp, out, filt.shape[1], filt.shape[2])
+        geometry["group_c"] = filt.shape[3]
+        if geometry["in_c"] % filt.shape[3] or out.shape[3] % (geometry["in_c"] // filt.shape[3]):
+            raise self.fail(op, f"filter {filt.describe()} does not divide the channels")
+        mults = fp.conv_multipliers(inp.quant.scale, filt.quant.scales, out.quant.scale, out.shape[3])
+        self._conv_layer(op, inp, out, filt.data, bias, geometry, mults)
+
+    def depthwise(self, op: Operator) -> None:
+        inp, filt, bias = (self.sub.tensor(i) for i in (list(op.inputs) + [-1])[:3])
+        out = self.sub.tensors[op.outputs[0]]
+        self.int8(op, inp, filt, out)
+        geometry = self._spatial(op, inp, out, filt.shape[1], filt.shape[2])
+        geometry["group_c"] = 1  # a depthwise conv is a conv with one input channel per group
+        if out.shape[3] % inp.shape[3]:
+            raise self.fail(op, f"{out.describe()} is not a multiple of the input channels")
+        mults = fp.conv_multipliers(inp.quant.scale, filt.quant.scales, out.quant.scale, out.shape[3])
+        grouped = np.transpose(filt.data, (3, 1, 2, 0))  # [1][k_h][k_w][out_c] -> [out_c][k_h][k_w][1]
+        self._conv_layer(op, inp, out, grouped, bias, geometry, mults)
+
+    def fully_connected(self, op: Operator) -> None:
+        inp, filt, bias = (self.sub.tensor(i) for i in (list(op.inputs) + [-1])[:3])
+        out = self.sub.tensors[op.outputs[0]]
+        self.int8(op, inp, filt, out)
+        if len(filt.shape) != 2 or getattr(op.options, "weightsFormat", 0):
+            raise self.fail(op, f"filter {filt.describe()}: runtime c needs a plain 2-d filter")
+        if any(filt.quant.zero_points):
+            raise self.fail(op, "filter zero point is not 0")
+        units, depth = filt.shape
+        batches = inp.size // depth
+        if batches * depth != inp.size or out.size != batches * units:
+            raise self.fail(op, f"{inp.describe()} x {filt.describe()} -> {out.describe()} does not add up")
+        if filt.quant.per_channel:
+            mults = fp.conv_multipliers(inp.quant.scale, filt.quant.scales, out.quant.scale, units)
+        else:
+            m, s = fp.fully_connected_multiplier(inp.quant.scale, filt.quant.scale, out.quant.scale)
+            mults = ([m] * units, [s] * units)
+        geometry = dict(in_h=1, in_w=batches, in_c=depth, out_h=1, out_w=batches, out_c=units, k_h=1, k_w=1,
+                        group_c=depth, stride_h=1, stride_w=1, dil_h=1, dil_w=1, pad_h=0, pad_w=0)
+        self._conv_layer(op, inp, out, filt.data, bias, geometry, mults)
+
+    def pool(self, op: Operator) -> None:
+        inp, out = self.sub.tensors[op.inputs[0]], self.sub.tensors[op.outputs[0]]
+        self.int8(op, inp, out)
+        if (inp.quant.zero_point, inp.quant.scale) != (out.quant.zero_point, out.quant.scale):
+            raise self.fail(op, "input and output quantization differ")
+        o = op.options
+        g = self._spatial(op, inp, out, o.filterHeight, o.filterWidth)
+        low, high = self.activation(op, out)
+        fields = dict(in_h=g["in_h"], in_w=g["in_w"], channels=g["in_c"], out_h=g["out_h"], out_w=g["out_w"],
+                      k_h=g["k_h"], k_w=g["k_w"], stride_h=g["stride_h"], stride_w=g["stride_w"],
+                      pad_h=g["pad_h"], pad_w=g["pad_w"], act_min=low, act_max=high)
+        function = "kws_average_pool" if op.opcode == "AVERAGE_POOL_2D" else "kws_max_pool"
+        self.layers.append(Layer(op, "kws_pool_t", function, fields, [self.buffer(inp)], self.buffer(out),
+                                 max_delta=raster_overlap(g, g["in_c"])))
+
+    def softmax(self, op: Operator) -> None:
+        inp, out = self.sub.tensors[op.inputs[0]], self.sub.tensors[op.outputs[0]]
+        self.int8(op, inp, out)
+        if out.quant.zero_point != -128 or out.quant.scale != 1.0 / 256:
+            raise self.fail(op, f"output {out.describe()} must have scale 1/256 and zero point -128")
+        multiplier, left_shift, diff_min = fp.softmax_parameters(float(op.options.beta), inp.quant.scale)
+        depth = inp.shape[-1]
+        fields = dict(rows=inp.size // depth, depth=depth, input_multiplier=multiplier,
+                      input_left_shift=left_shift, diff_min=diff_min)
+        self.layers.append(Layer(op, "kws_softmax_t", "kws_softmax", fields, [self.buffer(inp)], self.buffer(out)))
+
+    def add(self, op: Operator) -> None:
+        a, b = (self.sub.tensors[i] for i in op.inputs[:2])
+        out = self.sub.tensors[op.outputs[0]]
+        self.int8(op, a, b, out)
+        if len(out.shape) > 4:
+            raise self.fail(op, f"{out.describe()}: runtime c broadcasts over at most 4 dimensions")
+        dims = (1,) * (4 - len(out.shape)) + out.shape
+        strides = []
+        for t in (a, b):
+            shape = (1,) * (4 - len(t.shape)) + t.shape
+            contiguous = [int(np.prod(shape[d + 1:], dtype=np.int64)) for d in range(4)]
+            strides.append([0 if shape[d] == 1 and dims[d] != 1 else contiguous[d] for d in range(4)])
+        low, high = self.activation(op, out)
+        fields = dict(dims=list(dims), stride1=strides[0], stride2=strides[1], offset1=-a.quant.zero_point,
+                      offset2=-b.quant.zero_point, output_offset=out.quant.zero_point, act_min=low, act_max=high,
+                      **fp.add_parameters(a.quant.scale, b.quant.scale, out.quant.scale))
+        inputs = [self.const_input(op, t) if t.is_constant else self.buffer(t) for t in (a, b)]
+        self.layers.append(Layer(op, "kws_add_t", "kws_add", fields, inputs, self.buffer(out)))
+
+    def mean(self, op: Operator) -> None:
+        inp, axis = (self.sub.tensors[i] for i in op.inputs[:2])
+        out = self.sub.tensors[op.outputs[0]]
+        self.int8(op, inp, out)
+        if axis.data is None or len(inp.shape) > 4:
+            raise self.fail(op, "runtime c needs constant axes and at most 4 dimensions")
+        rank = len(inp.shape)
+        axes = sorted({int(x) % rank for x in axis.data.reshape(-1)})
+        contiguous = [int(np.prod(inp.shape[d + 1:], dtype=np.int64)) for d in range(rank)]
+
+        def padded(dims: list[int]) -> tuple[list[int], list[int]]:
+            pad = 4 - len(dims)
+            return [1] * pad + [inp.shape[d] for d in dims], [0] * pad + [contiguous[d] for d in dims]
+
+        keep_count, keep_stride = padded([d for d in range(rank) if d not in axes])
+        reduce_count, reduce_stride = padded(axes)
+        elements = int(np.prod(reduce_count))
+        multiplier, shift = fp.mean_multiplier(inp.quant.scale, out.quant.scale, elements)
+        fields = dict(keep_count=keep_count, keep_stride=keep_stride, reduce_count=reduce_count,
+                      reduce_stride=reduce_stride, zero_point_sum=inp.quant.zero_point * elements,
+                      multiplier=multiplier, shift=shift, output_offset=out.quant.zero_point)
+        self.layers.append(Layer(op, "kws_mean_t", "kws_mean", fields, [self.buffer(inp)], self.buffer(out)))
+
+
+def _memory_plan(lowering: _Lowering) -> MemoryPlan:
+    sub, steps = lowering.sub, len(lowering.sub.operators)
+    spans: dict[str, list[int]] = {}
+
+    def touch(name: str, step: int) -> None:
+        span = spans.setdefault(name, [step, step])
+        span[0], span[1] = min(span[0], step), max(span[1], step)
+
+    arrays = {a.name for a in lowering.arrays}
+    touch(lowering.buffer(sub.tensors[sub.inputs[0]]), 0)
+    touch(lowering.buffer(sub.tensors[sub.outputs[0]]), steps)
+    for layer in lowering.layers:
+        for name in [*layer.inputs, layer.output]:
+            if name not in arrays:
+                touch(name, layer.op.index)
+    sizes = {lowering.buffer(t): t.nbytes for t in sub.tensors if not t.is_constant and t.index not in lowering.alias}
+    buffers = [Buffer(name, sizes[name], first, last) for name, (first, last) in spans.items()]
+    buffers += [Buffer(f"col{layer.op.index}", layer.scratch, layer.op.index, layer.op.index)
+                for layer in lowering.layers if layer.scratch]
+    links = [Link(layer.inputs[0], layer.output, layer.max_delta) for layer in lowering.layers
+             if layer.max_delta is not None and layer.inputs[0] in spans and spans[layer.inputs[0]][1] == layer.op.index]
+    return plan(buffers, links)
+
+
+def lower_model(model: TfliteModel) -> CModel:
+    """Check and lower ``model`` for runtime c (one-line KwsError when it cannot)."""
+    check_model(model, "c")
+    sub = model.main
+    if len(sub.inputs) != 1 or len(sub.outputs) != 1:
+        raise KwsError(f"{model.source}: runtime c needs one input and one output tensor; use --runtime tflm")
+    if model.input.dtype != "int8" or model.output.dtype != "int8":
+        raise KwsError(f"{model.source}: runtime c needs int8 input and output; use --runtime tflm")
+    lowering = _Lowering(model)
+    lowering.lower()
+    return CModel(model, lowering.arrays, lowering.layers, _memory_plan(lowering),
+                  lowering.buffer(model.input), lowering.buffer(model.output))
+
+
+def _c_value(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "{" + ", ".join(str(int(v)) for v in value) + "}"
+    return str(value)
+
+
+def render_c_sources(env: jinja2.Environment, cmodel: CModel) -> dict[str, str]:
+    """File name -> text of the runtime-c model source (``kws_model.c``)."""
+    offsets = {b.name: b.offset for b in cmodel.plan.buffers}
+
+    def ref(name: str) -> str:
+        return f"ARENA + {offsets[name]}" if name in offsets else name
+
+    calls = []
+    for layer in cmodel.layers:
+        args = [f"&{layer.name}", *(ref(n) for n in layer.inputs), ref(layer.output)]
+        if layer.function == "kws_conv":
+            args.append(ref(f"col{layer.op.index}") if layer.scratch else "0")
+        calls.append(f"{layer.function}({', '.join(args)});  /* {layer.op.opcode} */")
+    text = env.get_template("runtime_c/kws_model.c.j2").render(
+        source=cmodel.model.source.rsplit("/", 1)[-1], sha256=cmodel.model.sha256, size=len(cmodel.model.data),
+        arrays=cmodel.arrays,
+        layers=[(layer, {k: _c_value(v) for k, v in layer.fields.items()}) for layer in cmodel.layers],
+        buffers=sorted(cmodel.plan.buffers, key=lambda b: b.offset),
+        arena_bytes=cmodel.plan.arena_bytes,
+        input_offset=offsets[cmodel.input_buffer], output_offset=offsets[cmodel.output_buffer],
+        calls=calls,
+    )
+    return {"kws_model.c": text}

@@ -1,0 +1,114 @@
+"""``export_model``: one .tflite in, the model's firmware sources out.
+
+Writes ``<out>/lib/kws_model/`` (a PlatformIO library folder) with the same
+interface for both runtimes (``kws_model.h``, ``kws_model_settings.h``) plus
+the runtime's sources, and ``kws_export.json`` describing what was written.
+The folder is replaced as a whole, so files of an earlier export with the
+other runtime never linger.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from kws.audio.frontend_params import FrontendParams
+from kws.boards import Board, load_board
+from kws.export.arena import measure_arena
+from kws.export.board_fit import BoardFit, check_fit, estimate
+from kws.export.c_codegen import KERNEL_SOURCES, lower_model, render_c_sources
+from kws.export.op_support import check_model
+from kws.export.render import environment, static_file, write_folder
+from kws.export.settings import render_settings, resolve_settings
+from kws.export.tflite_model import Tensor, TfliteModel, read_model
+from kws.export.tflm_codegen import render_tflm_sources
+
+MODEL_LIB = Path("lib") / "kws_model"
+MANIFEST = "kws_export.json"
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    shape: tuple[int, ...]
+    dtype: str
+    scale: float
+    zero_point: int
+
+    @classmethod
+    def of(cls, tensor: Tensor) -> "TensorSpec":
+        quant = tensor.quant
+        return cls(tensor.shape, tensor.dtype, quant.scale if quant else 1.0, quant.zero_point if quant else 0)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What ``export_model`` wrote, for the CLI and for project rendering."""
+
+    out_dir: Path
+    model_dir: Path
+    files: tuple[Path, ...]
+    runtime: str
+    model_sha256: str
+    model_bytes: int
+    ops: tuple[str, ...]
+    labels: tuple[str, ...]
+    arena_bytes: int               # tflm: exported arena; c: size of the memory plan
+    arena_need_bytes: int          # tflm: measured TFLM need; c: same as arena_bytes
+    weight_bytes: int              # what the model puts in flash
+    input: TensorSpec
+    output: TensorSpec
+    frontend: FrontendParams
+    smoothing: dict[str, Any] | None
+    fit: BoardFit | None
+    warnings: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(out_dir=str(self.out_dir), model_dir=str(self.model_dir),
+                    files=[str(f) for f in self.files], frontend=self.frontend.to_dict())
+        return data
+
+
+def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *, runtime: str = "tflm",
+                 board: str | Board | None = None, labels: Sequence[str] | None = None,
+                 frontend: FrontendParams | None = None) -> ExportResult:
+    """Export ``model`` for ``runtime`` into ``out_dir/lib/kws_model``; with a
+    board, refuse (one-line KwsError) when it cannot fit and warn above 80%."""
+    tflite = model if isinstance(model, TfliteModel) else read_model(model)
+    check_model(tflite, runtime)
+    settings = resolve_settings(tflite, labels, frontend)
+    env = environment()
+    if runtime == "c":
+        cmodel = lower_model(tflite)
+        arena = need = cmodel.plan.arena_bytes
+        weight_bytes = cmodel.weight_bytes
+        arena_note = f"static memory plan of {len(cmodel.plan.buffers)} buffers (see kws_model.c)"
+        files = render_c_sources(env, cmodel)
+        files.update({name: static_file("runtime_c", name) for name in KERNEL_SOURCES})
+    else:
+        measured = measure_arena(tflite.data)
+        arena, need = measured.exported, measured.need
+        weight_bytes = len(tflite.data)
+        arena_note = measured.describe()
+        files = render_tflm_sources(env, tflite)
+    fit = None
+    if board is not None:
+        profile = board if isinstance(board, Board) else load_board(board)
+        fit = estimate(profile, runtime, weight_bytes, arena, settings.frontend, tflite.input.nbytes)
+        check_fit(profile, runtime, fit)
+    files["kws_model.h"] = static_file("model", "kws_model.h")
+    files["kws_model_settings.h"] = render_settings(env, tflite, settings, runtime, arena, arena_note)
+    out_dir = Path(out_dir)
+    model_dir = out_dir / MODEL_LIB
+    result = ExportResult(
+        out_dir=out_dir, model_dir=model_dir, files=tuple(model_dir / n for n in sorted([*files, MANIFEST])),
+        runtime=runtime, model_sha256=tflite.sha256, model_bytes=len(tflite.data), ops=tuple(tflite.ops),
+        labels=settings.labels, arena_bytes=arena, arena_need_bytes=need, weight_bytes=weight_bytes,
+        input=TensorSpec.of(tflite.input), output=TensorSpec.of(tflite.output), frontend=settings.frontend,
+        smoothing=settings.smoothing, fit=fit, warnings=settings.warnings + (fit.warnings if fit else ()),
+    )
+    files[MANIFEST] = json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n"
+    write_folder(model_dir, files)
+    return result

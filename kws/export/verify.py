@@ -1,0 +1,78 @@
+"""Check exported runtime-c sources against the TFLM interpreter on the host.
+
+The generated C is compiled once with the host C compiler (warnings are
+errors) into a runner that reads many inputs from stdin and writes all
+outputs, then compared value by value with ``tflite_micro``'s interpreter.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tflite_micro.python.tflite_micro import runtime
+
+from kws.errors import KwsError
+from kws.resources import templates_dir
+
+HOST_CFLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic")
+HOST_RUNNER = Path("runtime_c") / "host" / "kws_host_runner.c"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    inputs: int
+    values: int
+    differing: int
+    max_abs_difference: int
+
+
+def build_host_runner(model_dir: str | Path, exe: str | Path) -> Path:
+    """Compile ``model_dir``'s C sources with the host runner into ``exe``."""
+    compiler = os.environ.get("CC", "cc")
+    if shutil.which(compiler) is None:
+        raise KwsError(f"no host C compiler ({compiler}); install gcc or set CC")
+    model_dir, exe = Path(model_dir), Path(exe)
+    sources = sorted(str(p) for p in model_dir.glob("*.c"))
+    command = [compiler, *HOST_CFLAGS, "-I", str(model_dir), *sources, str(templates_dir() / HOST_RUNNER), "-o", str(exe)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        first = (done.stderr.strip().splitlines() or ["no message"])[0]
+        raise KwsError(f"{model_dir}: the generated C does not compile with {compiler} ({first})")
+    return exe
+
+
+def run_host(exe: str | Path, inputs: np.ndarray) -> np.ndarray:
+    """Outputs of the host runner for ``inputs`` (one row per inference)."""
+    inputs = np.ascontiguousarray(inputs, np.int8).reshape(len(inputs), -1)
+    done = subprocess.run([str(exe)], input=inputs.tobytes(), capture_output=True)
+    if done.returncode:
+        raise KwsError(f"{exe}: {done.stderr.decode(errors='replace').strip()}")
+    return np.frombuffer(done.stdout, np.int8).reshape(len(inputs), -1)
+
+
+def run_tflm(model: bytes, inputs: np.ndarray, arena_size: int | None = None) -> np.ndarray:
+    """Outputs of the TFLM interpreter for ``inputs`` (one row per inference)."""
+    interpreter = runtime.Interpreter.from_bytes(model, arena_size=arena_size or max(1 << 20, 10 * len(model)))
+    shape = interpreter.get_input_details(0)["shape"]
+    outputs = []
+    for row in np.asarray(inputs, np.int8):
+        interpreter.set_input(row.reshape(shape), 0)
+        interpreter.invoke()
+        outputs.append(interpreter.get_output(0).reshape(-1).astype(np.int8))
+    return np.stack(outputs)
+
+
+def compare_with_tflm(model: bytes, model_dir: str | Path, inputs: np.ndarray) -> Comparison:
+    """Build the runtime-c sources in ``model_dir`` and compare with TFLM."""
+    with tempfile.TemporaryDirectory(prefix="kws-verify-") as work:
+        exe = build_host_runner(model_dir, Path(work) / "kws_host_runner")
+        ours = run_host(exe, inputs).astype(np.int32)
+    theirs = run_tflm(model, inputs).astype(np.int32)
+    return Comparison(len(inputs), theirs.size, int(np.count_nonzero(ours != theirs)),
+                      int(np.abs(ours - theirs).max()) if theirs.size else 0)

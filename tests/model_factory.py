@@ -1,0 +1,104 @@
+"""Test helper: small int8 keyword-spotting models built with real TensorFlow.
+
+``kws train`` will produce the real ones; these stand in for them wherever a
+test needs a model kws could have trained: a DS-CNN (kws's default family),
+micro_speech's tiny_conv, and a model that uses every other op the C runtime
+lowers (MAX_POOL_2D, ADD, MEAN). Weights are random plus a few fit steps on
+random data (bit-exactness does not need a trained model). Conversion is
+full-integer: int8 input and output, representative dataset at batch 1.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+INPUT_SHAPE = (49, 40, 1)
+
+
+def _keras():
+    import tensorflow as tf
+
+    return tf, tf.keras
+
+
+def ds_cnn(classes: int = 12, channels: int = 24, blocks: int = 2, seed: int = 0):
+    """Conv2D -> [DepthwiseConv2D -> Conv2D 1x1] x blocks, BN + ReLU -> AveragePooling2D -> Dense -> Softmax."""
+    tf, keras = _keras()
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    inputs = keras.Input(INPUT_SHAPE, batch_size=1)
+    x = layers.Conv2D(channels, (10, 4), strides=(2, 2), padding="same", use_bias=False)(inputs)
+    x = layers.ReLU()(layers.BatchNormalization()(x))
+    for _ in range(blocks):
+        x = layers.DepthwiseConv2D((3, 3), padding="same", use_bias=False)(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
+        x = layers.Conv2D(channels, (1, 1), use_bias=False)(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.AveragePooling2D(pool_size=(int(x.shape[1]), int(x.shape[2])))(x)
+    x = layers.Flatten()(x)
+    outputs = layers.Softmax()(layers.Dense(classes)(x))
+    return keras.Model(inputs, outputs, name="ds_cnn")
+
+
+def tiny_conv(classes: int = 4, seed: int = 0):
+    """micro_speech's tiny_conv: Conv2D(8, 10x8, stride 2) -> ReLU -> Dense -> Softmax."""
+    tf, keras = _keras()
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    inputs = keras.Input(INPUT_SHAPE, batch_size=1)
+    x = layers.Conv2D(8, (10, 8), strides=(2, 2), padding="same", activation="relu")(inputs)
+    outputs = layers.Softmax()(layers.Dense(classes)(layers.Flatten()(x)))
+    return keras.Model(inputs, outputs, name="tiny_conv")
+
+
+def all_ops(classes: int = 5, seed: int = 0):
+    """Exercises MAX_POOL_2D, a residual ADD, MEAN (global average pooling) and RELU6."""
+    tf, keras = _keras()
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    inputs = keras.Input(INPUT_SHAPE, batch_size=1)
+    x = layers.Conv2D(12, (5, 5), strides=(1, 2), padding="valid", activation="relu6")(inputs)
+    x = layers.MaxPooling2D((3, 2), strides=(2, 2), padding="same")(x)
+    y = layers.DepthwiseConv2D((3, 3), padding="same", depth_multiplier=1, activation="relu")(x)
+    y = layers.Conv2D(12, (1, 1))(y)
+    x = layers.Add()([x, y])
+    x = layers.GlobalAveragePooling2D()(x)
+    outputs = layers.Softmax()(layers.Dense(classes)(x))
+    return keras.Model(inputs, outputs, name="all_ops")
+
+
+def _random_features(count: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(0.0, 26.0, (count, *INPUT_SHAPE)).astype(np.float32)
+
+
+def to_int8_tflite(model, seed: int = 0, fit_steps: int = 4) -> bytes:
+    """A few fit steps on random data, then full-integer conversion (int8 I/O)."""
+    tf, keras = _keras()
+    classes = int(model.output.shape[-1])
+    x = _random_features(fit_steps, seed)
+    y = np.random.default_rng(seed + 1).integers(0, classes, fit_steps)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=1, epochs=1, verbose=0)
+    calibration = _random_features(32, seed + 2)
+
+    def representative():
+        for row in calibration:
+            yield [row[None]]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+BUILDERS: dict[str, Callable] = {"ds_cnn": ds_cnn, "tiny_conv": tiny_conv, "all_ops": all_ops}
+
+
+def build(kind: str, seed: int = 0) -> bytes:
+    """The int8 .tflite bytes of model ``kind`` (see ``BUILDERS``)."""
+    return to_int8_tflite(BUILDERS[kind](seed=seed), seed=seed)

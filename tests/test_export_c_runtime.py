@@ -1,0 +1,90 @@
+"""Runtime c is bit-exact with TFLM: the generated C, compiled once with the
+host cc (-Wall -Wextra -Werror), runs >= 1000 inputs (random and real
+features from the dev set) per model and every output value equals the
+tflite_micro interpreter's. Also: the memory plan beats TFLM's arena, the
+sources build for Cortex-M4 (SMLAD path) and Cortex-M0+ (portable path) with
+-Werror, and streaming models are refused as TFLM-only."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kws.audio.frontend import compute_features
+from kws.audio.io import load_wav
+from kws.errors import KwsError
+from kws.export.arena import measure_arena
+from kws.export.exporter import export_model
+from kws.export.tflite_model import read_model
+from kws.export.verify import compare_with_tflm
+
+import model_factory
+
+REAL_CLIPS = 500
+RANDOM_INPUTS = 500
+PEERS = {"micro_speech": "micro_speech/micro_speech_quantized.tflite", "kws_ref_model": "mlperf_tiny_kws/kws_ref_model.tflite"}
+
+
+@pytest.fixture(scope="module")
+def models(peers) -> dict[str, bytes]:
+    built = {kind: model_factory.build(kind) for kind in ("ds_cnn", "tiny_conv", "all_ops")}
+    return built | {name: (peers / path).read_bytes() for name, path in PEERS.items()}
+
+
+@pytest.fixture(scope="module")
+def real_features(dev_set: Path) -> np.ndarray:
+    """int8 49x40 frontend features of real Speech Commands clips (full-length ones)."""
+    files = sorted(dev_set.glob("*/*.wav"))[:: 2][: REAL_CLIPS * 2]
+    feats = [f for f in compute_features([load_wav(f) for f in files]) if f.shape[0] == 49]
+    assert len(feats) >= REAL_CLIPS
+    return np.stack(feats[:REAL_CLIPS])
+
+
+def _inputs(size: int, real: np.ndarray, seed: int) -> np.ndarray:
+    """Random int8 inputs plus real features (49x40; kws_ref_model's 49x10 MFCC
+    input gets the first 10 channels: real-speech statistics, not real MFCCs)."""
+    random = np.random.default_rng(seed).integers(-128, 128, (RANDOM_INPUTS, size), dtype=np.int8)
+    frames = real.reshape(len(real), 49, -1)[:, :, : size // 49].reshape(len(real), -1)
+    return np.concatenate([random, frames])
+
+
+@pytest.mark.parametrize("name", ["ds_cnn", "tiny_conv", "all_ops", "micro_speech", "kws_ref_model"])
+def test_bit_exact_with_tflm(models, real_features, tmp_path: Path, name: str) -> None:
+    model = read_model(models[name], name)
+    result = export_model(model, tmp_path, runtime="c", labels=[f"l{i}" for i in range(model.output.size)])
+    inputs = _inputs(model.input.size, real_features, seed=len(name))
+    comparison = compare_with_tflm(models[name], result.model_dir, inputs)
+    assert comparison.inputs >= 1000
+    assert comparison.differing == 0, f"{name}: {comparison}"
+
+
+@pytest.mark.parametrize("name, fraction", [("micro_speech", 1.0), ("ds_cnn", 0.8), ("kws_ref_model", 0.8)])
+def test_memory_plan_beats_tflm_arena(models, tmp_path: Path, name: str, fraction: float) -> None:
+    model = read_model(models[name], name)
+    result = export_model(model, tmp_path, runtime="c", labels=[f"l{i}" for i in range(model.output.size)])
+    tflm = measure_arena(models[name]).need
+    assert result.arena_bytes <= fraction * tflm, f"{name}: plan {result.arena_bytes} B vs TFLM {tflm} B"
+
+
+def test_streaming_model_is_tflm_only(peers, tmp_path: Path) -> None:
+    with pytest.raises(KwsError, match="TFLM-only.*use --runtime tflm"):
+        export_model(peers / "micro_wake_word" / "hey_jarvis.tflite", tmp_path, runtime="c", labels=["hey_jarvis"])
+    assert not (tmp_path / "lib").exists()
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc is not installed")
+@pytest.mark.parametrize("cpu, simd", [("cortex-m4", True), ("cortex-m0plus", False)])
+def test_builds_for_cortex_m(models, tmp_path: Path, cpu: str, simd: bool) -> None:
+    result = export_model(read_model(models["micro_speech"]), tmp_path, runtime="c", labels=["a", "b", "c", "d"])
+    for source in ("kws_kernels.c", "kws_model.c"):
+        obj = tmp_path / f"{source}.o"
+        subprocess.run(["arm-none-eabi-gcc", f"-mcpu={cpu}", "-mthumb", "-std=c99", "-Os", "-Wall", "-Wextra",
+                        "-Werror", "-pedantic", "-I", str(result.model_dir), "-c", str(result.model_dir / source),
+                        "-o", str(obj)], check=True)
+    listing = subprocess.run(["arm-none-eabi-objdump", "-d", str(tmp_path / "kws_kernels.c.o")],
+                             capture_output=True, text=True, check=True).stdout
+    assert ("smlad" in listing) is simd

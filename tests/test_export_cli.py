@@ -1,0 +1,75 @@
+"""`kws export` end to end through the real console command: files written
+into the firmware folder, board fit refused or warned about in one line, a
+re-export replacing the whole model folder, and the --verify check."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+KWS = Path(sys.executable).with_name("kws")
+LABELS = "_silence_,_unknown_,yes,no"
+
+
+def kws(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(KWS), *args], cwd=cwd, capture_output=True, text=True, env=env)
+
+
+@pytest.fixture(scope="module")
+def micro_speech(peers) -> str:
+    return str(peers / "micro_speech" / "micro_speech_quantized.tflite")
+
+
+def test_default_folder_and_runtime_switch(micro_speech: str, tmp_path: Path) -> None:
+    done = kws("export", "--model", micro_speech, "--labels", LABELS, "--board", "stm32", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    lib = tmp_path / "build" / "firmware" / "stm32" / "lib" / "kws_model"
+    assert summary["runtime"] == "tflm" and Path(summary["model_dir"]) == Path("build/firmware/stm32/lib/kws_model")
+    assert {p.name for p in lib.iterdir()} == {"kws_export.json", "kws_model.h", "kws_model_settings.h",
+                                               "kws_model_data.h", "kws_model_data.cc", "kws_op_resolver.h",
+                                               "kws_model_tflm.cc"}
+    assert json.loads((lib / "kws_export.json").read_text())["arena_need_bytes"] == 7584
+    assert "no frontend parameters" in done.stderr  # a peer model: the assumption is said, not hidden
+
+    again = kws("export", "--model", micro_speech, "--labels", LABELS, "--board", "stm32", "--runtime", "c", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    names = {p.name for p in lib.iterdir()}
+    assert "kws_model.c" in names and "kws_model_tflm.cc" not in names  # nothing of the tflm export lingers
+    assert "memory plan: 4,248 B" in again.stdout
+    assert not [p for p in lib.parent.iterdir() if p.name.startswith(".")]  # no staging leftovers
+
+
+def test_board_that_cannot_fit_is_refused_in_one_line(micro_speech: str, tmp_path: Path) -> None:
+    done = kws("export", "--model", micro_speech, "--labels", LABELS, "--board", "uno", "--runtime", "c", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "cannot fit --board uno" in done.stderr and "the board has 2,048 B" in done.stderr
+    assert not (tmp_path / "build").exists()
+
+
+def test_warns_above_80_percent(micro_speech: str, tmp_path: Path) -> None:
+    boards = tmp_path / "boards"
+    boards.mkdir()
+    (boards / "tight.toml").write_text(
+        'name = "tight"\ndescription = "test board"\nmcu = "X"\ncore = "cortex-m4"\nclock_hz = 1\n'
+        'flash_bytes = 1048576\nram_bytes = 17000\nruntimes = ["c"]\n')
+    env = {"KWS_BOARDS_DIR": str(boards), "PATH": "/usr/bin:/bin"}
+    done = kws("export", "--model", micro_speech, "--labels", LABELS, "--board", "tight", cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "board tight: the firmware would use ~90% of its RAM" in done.stderr
+
+
+def test_bad_labels_are_a_usage_error(micro_speech: str, tmp_path: Path) -> None:
+    done = kws("export", "--model", micro_speech, "--labels", "yes,no", cwd=tmp_path)
+    assert done.returncode == 2 and "2 names for 4 model outputs" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_verify_compares_with_tflm(micro_speech: str, tmp_path: Path) -> None:
+    done = kws("export", "--model", micro_speech, "--labels", LABELS, "--runtime", "c", "--verify", "50", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "verify: 0 of 200 values differ from TFLM on 50 inputs" in done.stdout

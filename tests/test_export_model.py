@@ -1,0 +1,126 @@
+"""kws/export/tflite_model.py + op_support.py: any .tflite is read faithfully
+(ops, versions, tensors, quantization, metadata, kws metadata), and models a
+runtime cannot run are refused in one line naming the op, the tensor and the
+runtime that can."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Callable
+
+import flatbuffers
+import pytest
+from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+from kws.audio.frontend_params import FrontendParams
+from kws.errors import KwsError
+from kws.export.op_support import TFLM_RESOLVER_METHODS, check_model
+from kws.export.tflite_model import read_model
+from kws.model_metadata import write_metadata
+
+
+@pytest.fixture(scope="module")
+def micro_speech(peers) -> bytes:
+    return (peers / "micro_speech" / "micro_speech_quantized.tflite").read_bytes()
+
+
+def _edited(model: bytes, edit: Callable[[schema.ModelT], None]) -> bytes:
+    """``model`` with ``edit`` applied to its flatbuffer object tree."""
+    tree = schema.ModelT.InitFromPackedBuf(bytearray(model), 0)
+    edit(tree)
+    builder = flatbuffers.Builder(len(model) + 1024)
+    builder.Finish(tree.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _set_opcode(name: str) -> Callable[[schema.ModelT], None]:
+    def edit(tree: schema.ModelT) -> None:
+        code = next(c for c in tree.operatorCodes
+                    if max(c.builtinCode, c.deprecatedBuiltinCode) == schema.BuiltinOperator.SOFTMAX)
+        code.builtinCode = code.deprecatedBuiltinCode = getattr(schema.BuiltinOperator, name)
+        if name == "CUSTOM":
+            code.customCode = b"MyWindow"
+    return edit
+
+
+def test_reads_micro_speech(micro_speech: bytes) -> None:
+    model = read_model(micro_speech, "micro_speech.tflite")
+    assert model.ops == ["RESHAPE", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "SOFTMAX"]
+    assert [op.version for op in model.main.operators] == [1, 3, 4, 2]
+    assert model.sha256 == hashlib.sha256(micro_speech).hexdigest()
+    assert (model.input.shape, model.input.dtype, model.input.quant.zero_point) == ((1, 1960), "int8", -128)
+    assert model.input.quant.scale == pytest.approx(0.10171568, rel=1e-6)
+    assert (model.output.shape, model.output.quant.scale, model.output.quant.zero_point) == ((1, 4), 1 / 256, -128)
+    conv = model.main.operators[1]
+    filt = model.main.tensors[conv.inputs[1]]
+    assert filt.is_constant and filt.data.shape == (1, 10, 8, 8) and filt.dtype == "int8"
+    assert len(model.main.tensors[conv.inputs[2]].quant.scales) == 8        # per-channel bias scales
+    assert conv.options.depthMultiplier == 8 and conv.options.strideH == 2
+    assert "min_runtime_version" in model.metadata
+    assert model.labels is None and model.frontend is None and not model.uses_resource_variables
+
+
+def test_reads_streaming_model(peers) -> None:
+    model = read_model(peers / "micro_wake_word" / "hey_jarvis.tflite")
+    assert len(model.subgraphs) == 2 and model.uses_resource_variables
+    assert model.resource_variable_count == 6
+    assert {"CALL_ONCE", "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE"} <= set(model.ops)
+    assert model.output.dtype == "uint8"
+    check_model(model, "tflm")
+
+
+def test_kws_metadata_travels(micro_speech: bytes) -> None:
+    frontend = FrontendParams(num_channels=40, lower_band_hz=100.0)
+    smoothing = {"average_window_ms": 800, "threshold": 190, "suppression_ms": 1000, "minimum_count": 2,
+                 "inference_period_ms": 100}
+    tagged = write_metadata(micro_speech, {"labels": ["_silence_", "_unknown_", "yes", "no"],
+                                           "frontend": frontend.to_dict(), "smoothing": smoothing})
+    model = read_model(tagged)
+    assert model.labels == ["_silence_", "_unknown_", "yes", "no"]
+    assert model.frontend == frontend
+    assert model.smoothing == smoothing
+
+
+@pytest.mark.parametrize("edit, runtime, expected", [
+    (_set_opcode("LOG_SOFTMAX"), "c",
+     r"op LOG_SOFTMAX v2 at operator 3 \(output tensor 'labels_softmax'\) is not supported by runtime c; "
+     r"runtime tflm supports it: use --runtime tflm"),
+    (_set_opcode("CUSTOM"), "tflm", r"op CUSTOM:MyWindow .* not supported by runtime tflm; no kws runtime supports it"),
+])
+def test_unsupported_ops_are_named(micro_speech: bytes, edit, runtime: str, expected: str) -> None:
+    with pytest.raises(KwsError, match=expected):
+        check_model(read_model(_edited(micro_speech, edit)), runtime)
+
+
+def test_streaming_model_is_tflm_only(peers) -> None:
+    model = read_model(peers / "micro_wake_word" / "okay_nabu.tflite")
+    with pytest.raises(KwsError, match="resource variables .* is TFLM-only.*use --runtime tflm"):
+        check_model(model, "c")
+
+
+def test_float_io_and_dynamic_shapes_are_refused(micro_speech: bytes) -> None:
+    def float_input(tree: schema.ModelT) -> None:
+        tree.subgraphs[0].tensors[tree.subgraphs[0].inputs[0]].type = schema.TensorType.FLOAT32
+
+    def dynamic(tree: schema.ModelT) -> None:
+        tree.subgraphs[0].tensors[tree.subgraphs[0].inputs[0]].shapeSignature = [1, -1]
+
+    with pytest.raises(KwsError, match=r"input tensor 'Reshape_1' .* is float32; .*full-integer quantization"):
+        check_model(read_model(_edited(micro_speech, float_input)), "tflm")
+    with pytest.raises(KwsError, match=r"tensor 'Reshape_1' .* has a dynamic shape \(signature \[1, -1\]\)"):
+        check_model(read_model(_edited(micro_speech, dynamic)), "c")
+
+
+def test_not_a_model(tmp_path) -> None:
+    bad = tmp_path / "notes.tflite"
+    bad.write_text("hello")
+    with pytest.raises(KwsError, match="notes.tflite: not a .tflite model"):
+        read_model(bad)
+    with pytest.raises(KwsError, match="missing.tflite: cannot read it"):
+        read_model(tmp_path / "missing.tflite")
+
+
+def test_resolver_table_names_tflm_methods() -> None:
+    assert TFLM_RESOLVER_METHODS["DEPTHWISE_CONV_2D"] == "AddDepthwiseConv2D"
+    assert TFLM_RESOLVER_METHODS["UNIDIRECTIONAL_SEQUENCE_LSTM"] == "AddUnidirectionalSequenceLSTM"
+    assert len(TFLM_RESOLVER_METHODS) == 100
