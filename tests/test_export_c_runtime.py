@@ -88,3 +88,19 @@ def test_builds_for_cortex_m(models, tmp_path: Path, cpu: str, simd: bool) -> No
     listing = subprocess.run(["arm-none-eabi-objdump", "-d", str(tmp_path / "kws_kernels.c.o")],
                              capture_output=True, text=True, check=True).stdout
     assert ("smlad" in listing) is simd
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="needs qemu-system-arm and arm-none-eabi-gcc")
+@pytest.mark.parametrize("name", ["micro_speech", "all_ops"])
+def test_bit_exact_on_emulated_cortex_m4(models, tmp_path: Path, name: str) -> None:
+    """The SMLAD path (only the device has it) gives TFLM's outputs too."""
+    from kws.export.bench import run_on_cortex_m4
+    from kws.export.verify import run_tflm
+
+    model = read_model(models[name], name)
+    result = export_model(model, tmp_path, runtime="c", labels=[f"l{i}" for i in range(model.output.size)])
+    inputs = np.random.default_rng(7).integers(-128, 128, (6, model.input.size), dtype=np.int8)
+    device = run_on_cortex_m4(result.model_dir, inputs)
+    np.testing.assert_array_equal(device.outputs, run_tflm(models[name], inputs))
+    assert abs(device.calibration - 1000 / 168) < 0.01  # SysTick at 168 MHz, 1 instruction = 1 ns

@@ -17,18 +17,17 @@
 /* ------------------------------------------------------------------------ */
 /* Fixed-point helpers                                                       */
 
-static int32_t high_mul(int32_t a, int32_t b) { /* SaturatingRoundingDoublingHighMul */
-  int64_t ab;
-  int32_t nudge;
+/* SaturatingRoundingDoublingHighMul. gemmlowp adds a nudge of 2^30 (or
+ * 1 - 2^30 below zero) and divides by 2^31 truncating; that equals adding
+ * 2^30 and shifting right arithmetically, which is two instructions fewer. */
+static inline int32_t high_mul(int32_t a, int32_t b) {
   if (a == b && a == INT32_MIN) {
     return INT32_MAX;
   }
-  ab = (int64_t)a * (int64_t)b;
-  nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-  return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+  return (int32_t)(((int64_t)a * (int64_t)b + (1 << 30)) >> 31);
 }
 
-static int32_t divide_by_pot(int32_t x, int exponent) { /* RoundingDivideByPOT */
+static inline int32_t divide_by_pot(int32_t x, int exponent) { /* RoundingDivideByPOT */
   const int32_t mask = (int32_t)((1u << exponent) - 1u);
   const int32_t remainder = x & mask;
   const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
@@ -50,7 +49,8 @@ static int32_t saturating_shift_left(int32_t x, int exponent) { /* SaturatingRou
   return shift_left(x, exponent);
 }
 
-int32_t kws_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int shift) {
+/* MultiplyByQuantizedMultiplier (double rounding): x * multiplier / 2^31 * 2^shift. */
+static inline int32_t requantize(int32_t x, int32_t multiplier, int shift) {
   const int left = shift > 0 ? shift : 0;
   const int right = shift > 0 ? 0 : -shift;
   return divide_by_pot(high_mul(shift_left(x, left), multiplier), right);
@@ -112,35 +112,39 @@ static inline int32_t smlad(uint32_t a, uint32_t b, int32_t acc) { /* acc + a.lo
   return r;
 }
 
-#define KWS_MAC_WORD(acc, row)                               \
-  do {                                                       \
-    const uint32_t wv = load32(w + (row) * k + i);           \
-    acc = smlad(x02, sxtb16(wv), acc);                       \
-    acc = smlad(x13, sxtb16_ror8(wv), acc);                  \
+#define KWS_MAC_WORD(acc, word)                         \
+  do {                                                  \
+    const uint32_t wv = (word);                         \
+    acc = smlad(x02, sxtb16(wv), acc);                  \
+    acc = smlad(x13, sxtb16_ror8(wv), acc);             \
   } while (0)
 #endif
 
+/* Four filter rows interleaved by words: for each group of 4 taps, 4 bytes of
+ * row 0, then of rows 1, 2, 3 (kws export lays filters out so). */
 static void dot4(const int8_t *x, const int8_t *w, int32_t k, int32_t offset, int32_t *acc) {
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
   int32_t i = 0;
 #if KWS_DSP
   const uint32_t offset2 = ((uint32_t)offset & 0xFFFFu) * 0x10001u;
   for (; i + 4 <= k; i += 4) {
+    const int8_t *g = w + i * 4; /* the 16 bytes of this group of 4 taps */
     const uint32_t xv = load32(x + i);
     const uint32_t x02 = sxtab16(offset2, xv);
     const uint32_t x13 = sxtab16_ror8(offset2, xv);
-    KWS_MAC_WORD(a0, 0);
-    KWS_MAC_WORD(a1, 1);
-    KWS_MAC_WORD(a2, 2);
-    KWS_MAC_WORD(a3, 3);
+    KWS_MAC_WORD(a0, load32(g));
+    KWS_MAC_WORD(a1, load32(g + 4));
+    KWS_MAC_WORD(a2, load32(g + 8));
+    KWS_MAC_WORD(a3, load32(g + 12));
   }
 #endif
   for (; i < k; ++i) {
     const int32_t v = x[i] + offset;
-    a0 += v * w[i];
-    a1 += v * w[k + i];
-    a2 += v * w[2 * k + i];
-    a3 += v * w[3 * k + i];
+    const int8_t *t = w + (i & ~3) * 4 + (i & 3); /* tap i of row 0; rows are 4 bytes apart */
+    a0 += v * t[0];
+    a1 += v * t[4];
+    a2 += v * t[8];
+    a3 += v * t[12];
   }
   acc[0] = a0;
   acc[1] = a1;
@@ -156,7 +160,7 @@ static int32_t dot1(const int8_t *x, const int8_t *w, int32_t k, int32_t offset,
     const uint32_t xv = load32(x + i);
     const uint32_t x02 = sxtab16(offset2, xv);
     const uint32_t x13 = sxtab16_ror8(offset2, xv);
-    KWS_MAC_WORD(a0, 0);
+    KWS_MAC_WORD(a0, load32(w + i));
   }
 #endif
   for (; i < k; ++i) {
@@ -171,69 +175,100 @@ static int32_t dot1(const int8_t *x, const int8_t *w, int32_t k, int32_t offset,
 /* Copies the receptive field of output pixel (oy, ox), channels
  * [c0, c0 + group_c), into col as [k_h][k_w][group_c]; outside the image the
  * input zero point stands in, which contributes 0 like TFLM's skipped taps. */
+static void copy_run(int8_t *dst, const int8_t *src, int32_t n) {
+  for (; n >= 4; n -= 4, dst += 4, src += 4) {
+    memcpy(dst, src, 4); /* one word load and store */
+  }
+  for (; n > 0; --n) {
+    *dst++ = *src++;
+  }
+}
+
+static void fill_run(int8_t *dst, int8_t value, int32_t n) {
+  if (n > 0) {
+    memset(dst, value, (size_t)n);
+  }
+}
+
 static void load_patch(const kws_conv_t *p, const int8_t *input, int32_t oy, int32_t ox, int32_t c0, int8_t *col) {
+  /* Locals, not p->..., in the loops: stores through int8_t* may alias *p. */
   const int8_t zero = (int8_t)(-p->input_offset);
+  const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, k_h = p->k_h, k_w = p->k_w;
+  const int32_t group_c = p->group_c, dil_h = p->dil_h, dil_w = p->dil_w, row_bytes = k_w * group_c;
   const int32_t iy0 = oy * p->stride_h - p->pad_h;
   const int32_t ix0 = ox * p->stride_w - p->pad_w;
-  const int contiguous = p->dil_w == 1 && p->group_c == p->in_c;
-  int32_t ky, kx;
-  for (ky = 0; ky < p->k_h; ++ky) {
-    const int32_t iy = iy0 + ky * p->dil_h;
-    int8_t *dst = col + ky * p->k_w * p->group_c;
-    if (iy < 0 || iy >= p->in_h) {
-      memset(dst, zero, (size_t)(p->k_w * p->group_c));
-    } else if (contiguous) { /* the valid taps of this row are one run */
-      const int32_t lo = clamp(-ix0, 0, p->k_w);
-      const int32_t hi = clamp(p->in_w - ix0, lo, p->k_w);
-      memset(dst, zero, (size_t)(lo * p->in_c));
-      memcpy(dst + lo * p->in_c, input + (iy * p->in_w + ix0 + lo) * p->in_c, (size_t)((hi - lo) * p->in_c));
-      memset(dst + hi * p->in_c, zero, (size_t)((p->k_w - hi) * p->in_c));
-    } else {
-      for (kx = 0; kx < p->k_w; ++kx) {
-        const int32_t ix = ix0 + kx * p->dil_w;
-        int32_t c;
-        for (c = 0; c < p->group_c; ++c) {
-          dst[kx * p->group_c + c] =
-              (ix < 0 || ix >= p->in_w) ? zero : input[(iy * p->in_w + ix) * p->in_c + c0 + c];
-        }
+  int32_t ky, kx, c;
+  if (dil_w == 1 && group_c == in_c) { /* the valid taps of each row are one run */
+    const int32_t lo = clamp(-ix0, 0, k_w) * in_c;
+    const int32_t hi = clamp(in_w - ix0, lo / in_c, k_w) * in_c;
+    if (lo == 0 && hi == row_bytes && iy0 >= 0 && iy0 + (k_h - 1) * dil_h < in_h) { /* all inside */
+      const int32_t stride = dil_h * in_w * in_c;
+      const int8_t *src = input + (iy0 * in_w + ix0) * in_c;
+      for (ky = 0; ky < k_h; ++ky, col += row_bytes, src += stride) {
+        copy_run(col, src, row_bytes);
+      }
+      return;
+    }
+    for (ky = 0; ky < k_h; ++ky, col += row_bytes) {
+      const int32_t iy = iy0 + ky * dil_h;
+      if (iy < 0 || iy >= in_h) {
+        fill_run(col, zero, row_bytes);
+      } else {
+        fill_run(col, zero, lo);
+        copy_run(col + lo, input + (iy * in_w + ix0) * in_c + lo, hi - lo);
+        fill_run(col + hi, zero, row_bytes - hi);
+      }
+    }
+    return;
+  }
+  for (ky = 0; ky < k_h; ++ky) {
+    const int32_t iy = iy0 + ky * dil_h;
+    for (kx = 0; kx < k_w; ++kx) {
+      const int32_t ix = ix0 + kx * dil_w;
+      const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+      const int8_t *src = input + (inside ? (iy * in_w + ix) * in_c + c0 : 0);
+      for (c = 0; c < group_c; ++c) {
+        *col++ = inside ? src[c] : zero;
       }
     }
   }
 }
 
-static int8_t requantize(const kws_conv_t *p, int32_t acc, int32_t oc) {
-  const int32_t v = kws_multiply_by_quantized_multiplier(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
-  return (int8_t)clamp(v, p->act_min, p->act_max);
-}
-
 void kws_conv(const kws_conv_t *p, const int8_t *input, int8_t *output, int8_t *col) {
-  const int32_t groups = p->in_c / p->group_c;
-  const int32_t per_group = p->out_c / groups;
+  /* Locals, not p->..., in the loops: stores through int8_t* may alias *p. */
+  const int32_t groups = p->in_c / p->group_c, per_group = p->out_c / groups;
   const int32_t k = p->k_h * p->k_w * p->group_c;
+  const int32_t k4 = (k + 3) & ~3; /* bytes per filter row, zero padded */
   const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0 && groups == 1;
+  const int32_t out_c = p->out_c, input_offset = p->input_offset, output_offset = p->output_offset;
+  const int32_t act_min = p->act_min, act_max = p->act_max;
+  const int8_t *filter = p->filter, *shift = p->shift;
+  const int32_t *bias = p->bias, *multiplier = p->multiplier;
   int32_t oy, ox, g, oc, r;
   for (oy = 0; oy < p->out_h; ++oy) {
     for (ox = 0; ox < p->out_w; ++ox) {
-      int8_t *out = output + (oy * p->out_w + ox) * p->out_c;
+      int8_t *out = output + (oy * p->out_w + ox) * out_c;
       const int8_t *patch = direct ? input + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c : col;
       for (g = 0; g < groups; ++g) {
         const int32_t end = (g + 1) * per_group;
         if (!direct) {
           load_patch(p, input, oy, ox, g * p->group_c, col);
         }
-        for (oc = g * per_group; oc + 4 <= end; oc += 4) {
-          int32_t acc[4];
-          for (r = 0; r < 4; ++r) {
-            acc[r] = p->bias ? p->bias[oc + r] : 0;
+        for (oc = g * per_group; oc < end; oc += r) {
+          int32_t acc[4] = {0, 0, 0, 0};
+          const int32_t rows = end - oc >= 4 ? 4 : 1;
+          for (r = 0; r < rows; ++r) {
+            acc[r] = bias ? bias[oc + r] : 0;
           }
-          dot4(patch, p->filter + oc * k, k, p->input_offset, acc);
-          for (r = 0; r < 4; ++r) {
-            out[oc + r] = requantize(p, acc[r], oc + r);
+          if (rows == 4) {
+            dot4(patch, filter + oc * k4, k, input_offset, acc);
+          } else {
+            acc[0] = dot1(patch, filter + oc * k4, k, input_offset, acc[0]);
           }
-        }
-        for (; oc < end; ++oc) {
-          const int32_t acc = dot1(patch, p->filter + oc * k, k, p->input_offset, p->bias ? p->bias[oc] : 0);
-          out[oc] = requantize(p, acc, oc);
+          for (r = 0; r < rows; ++r) {
+            const int32_t v = requantize(acc[r], multiplier[oc + r], shift[oc + r]) + output_offset;
+            out[oc + r] = (int8_t)clamp(v, act_min, act_max);
+          }
         }
       }
     }
@@ -309,7 +344,7 @@ void kws_mean(const kws_mean_t *p, const int8_t *input, int8_t *output) {
     for (r = 0; r < reduced; ++r) {
       sum += base[offset_of(r, p->reduce_count, p->reduce_stride)];
     }
-    sum = kws_multiply_by_quantized_multiplier(sum - p->zero_point_sum, p->multiplier, p->shift);
+    sum = requantize(sum - p->zero_point_sum, p->multiplier, p->shift);
     output[o] = (int8_t)clamp(sum + p->output_offset, -128, 127);
   }
 }

@@ -17,7 +17,7 @@
 typedef struct {
   int32_t in_h, in_w, in_c;
   int32_t out_h, out_w, out_c;
-  int32_t k_h, k_w, group_c;        /* filter: [out_c][k_h][k_w][group_c] */
+  int32_t k_h, k_w, group_c;        /* filter rows of k_h * k_w * group_c taps (see kws_conv) */
   int32_t stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
   int32_t input_offset;             /* -input zero point */
   int32_t output_offset;            /* output zero point */
@@ -60,9 +60,12 @@ typedef struct {
   int32_t input_multiplier, input_left_shift, diff_min;
 } kws_softmax_t;
 
-int32_t kws_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int shift);
-
-/* `col` needs k_h * k_w * group_c bytes unless the filter is 1x1 without padding. */
+/* Filter layout (written by kws export): each row (output channel) holds its
+ * k = k_h * k_w * group_c taps zero padded to k4 = (k + 3) & ~3 bytes; within
+ * each group of input channels, rows go in blocks of four interleaved by
+ * words (taps 0-3 of rows 0..3, then taps 4-7 of rows 0..3, ...), any last
+ * one to three rows plainly. `col` needs k bytes unless the filter is 1x1
+ * without padding. */
 void kws_conv(const kws_conv_t *p, const int8_t *input, int8_t *output, int8_t *col);
 void kws_average_pool(const kws_pool_t *p, const int8_t *input, int8_t *output);
 void kws_max_pool(const kws_pool_t *p, const int8_t *input, int8_t *output);

@@ -34,6 +34,7 @@ class ConstArray:
     ctype: str
     values: np.ndarray = field(repr=False)
     comment: str
+    weights: bool = True            # False for derived parameters (multipliers, shifts)
 
     @property
     def body(self) -> str:
@@ -71,7 +72,22 @@ class CModel:
 
     @property
     def weight_bytes(self) -> int:
+        """Flash for all constant arrays (weights and their derived parameters)."""
         return sum(a.values.nbytes for a in self.arrays)
+
+
+def filter_layout(filt: np.ndarray, groups: int) -> np.ndarray:
+    """Filter [out_c][...] in kws_conv's layout (see kws_kernels.h): rows zero
+    padded to a multiple of 4 taps; per group, blocks of 4 rows interleaved by
+    words so one pass over the input feeds four output channels."""
+    out_c = filt.shape[0]
+    rows = filt.reshape(out_c, -1)
+    k4 = -(-rows.shape[1] // 4) * 4
+    padded = np.zeros((groups, out_c // groups, k4), np.int8)
+    padded.reshape(out_c, k4)[:, : rows.shape[1]] = rows
+    full = (out_c // groups) // 4 * 4
+    blocks = padded[:, :full].reshape(groups, full // 4, 4, k4 // 4, 4).transpose(0, 1, 3, 2, 4)
+    return np.concatenate([blocks.reshape(groups, -1), padded[:, full:].reshape(groups, -1)], axis=1).reshape(-1)
 
 
 def raster_overlap(g: dict[str, int], out_c: int) -> int:
@@ -113,8 +129,8 @@ class _Lowering:
     def buffer(self, tensor: Tensor) -> str:
         return self.folded.get(tensor.index) or f"t{self.root(tensor.index)}"
 
-    def array(self, name: str, ctype: str, values: Any, comment: str) -> str:
-        self.arrays.append(ConstArray(name, ctype, np.asarray(values).reshape(-1), comment))
+    def array(self, name: str, ctype: str, values: Any, comment: str, weights: bool = True) -> str:
+        self.arrays.append(ConstArray(name, ctype, np.asarray(values).reshape(-1), comment, weights))
         return name
 
     def const_input(self, op: Operator, tensor: Tensor) -> str:
@@ -159,7 +175,7 @@ class _Lowering:
 
     def _conv_layer(self, op: Operator, inp: Tensor, out: Tensor, filt: np.ndarray, bias: Tensor | None,
                     geometry: dict[str, int], multipliers: tuple[list[int], list[int]]) -> None:
-        """A kws_conv_t call; ``filt`` is [out_c][k_h][k_w][group_c]."""
+        """A kws_conv_t call; ``filt`` is [out_c][k_h][k_w][group_c] (TFLite's conv layout)."""
         if bias is not None and bias.dtype != "int32":
             raise self.fail(op, f"bias {bias.describe()}: runtime c needs int32 biases")
         low, high = self.activation(op, out)
@@ -167,10 +183,11 @@ class _Lowering:
         fields = dict(geometry)
         fields.update(
             input_offset=-inp.quant.zero_point, output_offset=out.quant.zero_point, act_min=low, act_max=high,
-            filter=self.array(f"w{i}", "int8_t", filt, f"filter of {out.name}"),
+            filter=self.array(f"w{i}", "int8_t", filter_layout(filt, geometry["in_c"] // geometry["group_c"]),
+                              f"filter of {out.name}"),
             bias=self.array(f"b{i}", "int32_t", bias.data, bias.name) if bias is not None else "0",
-            multiplier=self.array(f"m{i}", "int32_t", multipliers[0], "per-channel multipliers"),
-            shift=self.array(f"s{i}", "int8_t", multipliers[1], "per-channel shifts"),
+            multiplier=self.array(f"m{i}", "int32_t", multipliers[0], "per-channel multipliers", weights=False),
+            shift=self.array(f"s{i}", "int8_t", multipliers[1], "per-channel shifts", weights=False),
         )
         direct = (geometry["k_h"] == geometry["k_w"] == 1 and geometry["pad_h"] == geometry["pad_w"] == 0
                   and geometry["group_c"] == geometry["in_c"])

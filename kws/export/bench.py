@@ -1,0 +1,135 @@
+"""Export benchmarks (issue 5, item 3) for `make bench`.
+
+* instructions per inference of micro_speech with runtime c on the emulated
+  Cortex-M4 (QEMU netduinoplus2, -icount shift=0; the platform HAL and
+  ``kws.device.emulator``), beside TFLM measured here: 9,310,000 with
+  reference kernels, 1,495,000 with CMSIS-NN; the device outputs are checked
+  against the TFLM interpreter on the host for the same inputs;
+* runtime-c code size (kernels + plan, weights excluded) at -Os, budget 12 KB;
+* RAM of the static memory plan beside TFLM's measured arena for
+  micro_speech, MLPerf Tiny's DS-CNN and a DS-CNN of kws's default shape.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kws.export.arena import measure_arena
+from kws.export.exporter import ExportResult, export_model
+from kws.export.render import c_array
+from kws.export.tflite_model import read_model
+from kws.export.verify import run_tflm
+
+REPO = Path(__file__).resolve().parents[2]
+PEERS = REPO.parent / "shared" / "peers"
+HARNESS = Path(__file__).resolve().parent / "bench_harness" / "runtime_c_cm4.c"
+TFLM_REFERENCE_INSNS = 9_310_000
+TFLM_CMSIS_NN_INSNS = 1_495_000
+CODE_BUDGET = 12 * 1024
+CORTEX_M4 = ("-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard")
+WEIGHTS_SECTION = ".kws_weights"
+
+
+@dataclass(frozen=True)
+class EmulatedRun:
+    outputs: np.ndarray              # one row per input
+    instructions: tuple[int, ...]    # per inference, calibrated
+    calibration: float               # instructions per SysTick cycle, measured
+
+
+def run_on_cortex_m4(model_dir: Path, inputs: np.ndarray, optimization: str = "-O2") -> EmulatedRun:
+    """Run exported runtime-c sources on the emulated Cortex-M4 for ``inputs``."""
+    from kws.device.emulator import run_baremetal
+
+    inputs = np.asarray(inputs, np.int8).reshape(len(inputs), -1)
+    with tempfile.TemporaryDirectory(prefix="kws-bench-c-") as tmp:
+        (Path(tmp) / "bench_inputs.h").write_text(
+            f"#include <stdint.h>\n#define BENCH_COUNT {len(inputs)}u\n"
+            f"static const int8_t bench_inputs[{inputs.size}] = {{\n{c_array(inputs)}\n}};\n")
+        run = run_baremetal([HARNESS, model_dir / "kws_model.c", model_dir / "kws_kernels.c"],
+                            include_dirs=[model_dir, tmp], cflags=[optimization], timeout=300)
+    runs = re.findall(r"run \d+ cycles=(\d+) out=([-\d,]+)", run.output)
+    calibration = re.search(r"calibration instructions=(\d+) cycles=(\d+)", run.output)
+    if run.exit_code or len(runs) != len(inputs) or not calibration:
+        raise RuntimeError(f"runtime-c bench on the emulator failed: {run.output[-500:]!r}")
+    per_cycle = int(calibration[1]) / int(calibration[2])
+    outputs = np.array([[int(v) for v in out.split(",")] for _, out in runs], np.int8)
+    return EmulatedRun(outputs, tuple(round(int(cycles) * per_cycle) for cycles, _ in runs), per_cycle)
+
+
+def code_size(model_dir: Path) -> dict[str, int]:
+    """Bytes of kernels + plan (code, parameters, tables) and of weights for
+    Cortex-M4 at -Os; weights are told apart by KWS_WEIGHTS_ATTRIBUTE."""
+    sizes = {"code_and_plan": 0, "weights": 0}
+    with tempfile.TemporaryDirectory(prefix="kws-size-") as tmp:
+        for source in ("kws_kernels.c", "kws_model.c"):
+            obj = Path(tmp) / (source + ".o")
+            subprocess.run(["arm-none-eabi-gcc", *CORTEX_M4, "-std=c99", "-Os", "-ffunction-sections",
+                            "-fdata-sections", f"-DKWS_WEIGHTS_ATTRIBUTE=__attribute__((section(\"{WEIGHTS_SECTION}\")))",
+                            "-I", str(model_dir), "-c", str(model_dir / source), "-o", str(obj)], check=True)
+            headers = subprocess.run(["arm-none-eabi-objdump", "-h", str(obj)], capture_output=True, text=True,
+                                     check=True).stdout
+            for name, size, flags in re.findall(r"^\s*\d+\s+(\S+)\s+([0-9a-f]+)\s+\S+\s+\S+\s+\S+\s+\S+\n\s+(.*)$",
+                                               headers, re.M):
+                if "ALLOC" not in flags or "LOAD" not in flags:   # .bss (the arena) is RAM, not flash
+                    continue
+                sizes["weights" if name == WEIGHTS_SECTION else "code_and_plan"] += int(size, 16)
+    return sizes
+
+
+def _export_c(model: bytes, out: Path, name: str) -> ExportResult:
+    tflite = read_model(model, name)
+    return export_model(tflite, out, runtime="c", labels=[f"label{i}" for i in range(tflite.output.size)])
+
+
+def _default_ds_cnn() -> bytes:
+    """A DS-CNN in kws's default shape (conv 10x4/2, 4 blocks, width 64), int8."""
+    sys.path.insert(0, str(REPO / "tests"))
+    import model_factory
+
+    return model_factory.to_int8_tflite(model_factory.ds_cnn(classes=12, channels=64, blocks=4))
+
+
+def _row(name: str, value: float, unit: str, reference: float, note: str) -> dict:
+    return {"name": name, "value": value, "unit": unit, "reference": reference, "reference_note": note,
+            "ratio": round(value / reference, 3)}
+
+
+def run() -> list[dict]:
+    """Benchmark rows for `make bench`."""
+    micro_speech = (PEERS / "micro_speech" / "micro_speech_quantized.tflite").read_bytes()
+    models = {"micro_speech": micro_speech,
+              "MLPerf Tiny DS-CNN (kws_ref_model)": (PEERS / "mlperf_tiny_kws" / "kws_ref_model.tflite").read_bytes(),
+              "DS-CNN, kws default shape (width 64, depth 4)": _default_ds_cnn()}
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="kws-bench-export-") as tmp:
+        results = {name: _export_c(model, Path(tmp) / str(i), name) for i, (name, model) in enumerate(models.items())}
+        ms_dir = results["micro_speech"].model_dir
+        inputs = np.random.default_rng(0).integers(-128, 128, (8, 1960), dtype=np.int8)
+        device = run_on_cortex_m4(ms_dir, inputs)
+        exact = bool(np.array_equal(device.outputs, run_tflm(micro_speech, inputs)))
+        insns = int(np.mean(device.instructions))
+        rows.append(_row("runtime c: micro_speech instructions per inference, emulated Cortex-M4 (-O2, SMLAD)"
+                         + ("" if exact else " (OUTPUTS DIFFER FROM TFLM)"), insns, "instructions",
+                         TFLM_REFERENCE_INSNS, "TFLM reference kernels, measured here; target <= 1,200,000"))
+        rows.append(_row("runtime c: micro_speech instructions per inference vs CMSIS-NN", insns, "instructions",
+                         TFLM_CMSIS_NN_INSNS, "TFLM with CMSIS-NN kernels, measured here"))
+        small = int(np.mean(run_on_cortex_m4(ms_dir, inputs[:2], "-Os").instructions))
+        rows.append(_row("runtime c: micro_speech instructions per inference built with -Os", small, "instructions",
+                         TFLM_REFERENCE_INSNS, f"TFLM reference kernels; SysTick calibration {device.calibration:.5f} "
+                         "instructions/cycle (nominal 1000/168)"))
+        sizes = code_size(ms_dir)
+        rows.append(_row("runtime c: micro_speech code + plan at -Os (weights excluded: "
+                         f"{sizes['weights']:,} B)", sizes["code_and_plan"], "bytes", CODE_BUDGET, "budget 12 KB"))
+        for name, result in results.items():
+            tflm = measure_arena(models[name]).need
+            rows.append(_row(f"runtime c: {name} memory plan RAM", result.arena_bytes, "bytes", tflm,
+                             "TFLM arena measured by its interpreter (x86-64); targets: <= 1.0, DS-CNN <= 0.8"))
+    return rows
