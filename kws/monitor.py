@@ -67,6 +67,14 @@ def watch(link: SerialLink, *, expect: str | None = None, timeout: float | None 
     return None
 
 
+def stream_wav(link: SerialLink, path: str | Path, tail_seconds: float = 1.0, sample_rate: int = 16000) -> None:
+    """Send a wav to the device as live audio, followed by ``tail_seconds`` of
+    silence so the last word still fills the feature window and the
+    smoothing's averaging window (as a microphone would keep going)."""
+    audio = load_wav(path, resample=True, to_mono=True)
+    link.stream(np.concatenate([audio, np.zeros(int(tail_seconds * sample_rate), np.int16)]))
+
+
 # -- evaluation ---------------------------------------------------------------
 
 

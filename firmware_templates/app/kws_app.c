@@ -173,6 +173,23 @@ static void finish_clip(void)
   reset_stream();
 }
 
+/* One line with firmware and model identity; at boot and on each HELLO (a
+ * host that opened the port after boot still learns what runs here). */
+static void print_banner(void)
+{
+  char line[KWS_LINK_LINE_MAX];
+  snprintf(line, sizeof line,
+           "KWS fw=%s kws=%s board=%s model=%s runtime=%s labels=%d arena=%lu proto=%d mic=%d status=%s",
+           KWS_FIRMWARE_ID, KWS_VERSION, KWS_BOARD_NAME, KWS_MODEL_ID, KWS_MODEL_RUNTIME, KWS_LABEL_COUNT,
+           (unsigned long)(app.model_ready ? kws_model_arena_used_bytes() : 0u), KWS_LINK_PROTOCOL, KWS_HAS_MIC,
+           app.model_ready ? "ok" : "model-error");
+  print_line(line);
+  if (!app.model_ready) {
+    snprintf(line, sizeof line, "Model error: %s", kws_model_error());
+    print_line(line);
+  }
+}
+
 static uint32_t read_u32(const kws_frame_t *frame)
 {
   const uint8_t *p = frame->payload;
@@ -230,6 +247,9 @@ static void on_frame(void *ctx, const kws_frame_t *frame)
 {
   (void)ctx;
   switch (frame->type) {
+  case KWS_FRAME_HELLO:
+    print_banner();
+    break;
   case KWS_FRAME_BEGIN:
     kws_ring_init(&app.ring);
     reset_stream();
@@ -253,7 +273,6 @@ static void on_frame(void *ctx, const kws_frame_t *frame)
 
 void kws_app_init(void)
 {
-  char line[KWS_LINK_LINE_MAX];
   kws_ring_init(&app.ring);
   reset_stream();
   static const kws_smoothing_config_t smoothing = {
@@ -262,16 +281,7 @@ void kws_app_init(void)
   kws_smoothing_init(&app.smoothing, &smoothing);
   kws_link_init(&app.link, kws_board_write, on_frame, NULL);
   app.model_ready = kws_model_init() == 0;
-  snprintf(line, sizeof line,
-           "KWS fw=%s kws=%s board=%s model=%s runtime=%s labels=%d arena=%lu proto=%d mic=%d status=%s",
-           KWS_FIRMWARE_ID, KWS_VERSION, KWS_BOARD_NAME, KWS_MODEL_ID, KWS_MODEL_RUNTIME, KWS_LABEL_COUNT,
-           (unsigned long)(app.model_ready ? kws_model_arena_used_bytes() : 0u), KWS_LINK_PROTOCOL, KWS_HAS_MIC,
-           app.model_ready ? "ok" : "model-error");
-  print_line(line);
-  if (!app.model_ready) {
-    snprintf(line, sizeof line, "Model error: %s", kws_model_error());
-    print_line(line);
-  }
+  print_banner();
 }
 
 void kws_app_poll(void)

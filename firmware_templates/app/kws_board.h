@@ -28,6 +28,12 @@ size_t kws_board_mic_read(int16_t *dst, size_t max);
 /* Nothing to do: sleep until the next interrupt (or just return). */
 void kws_board_idle(void);
 
+/* A microphone sample scaled to int16, saturated. */
+static inline int16_t kws_clamp16(int32_t value)
+{
+  return (int16_t)(value > INT16_MAX ? INT16_MAX : value < INT16_MIN ? INT16_MIN : value);
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -42,3 +42,19 @@ void kws_ring_consume(kws_ring_t *ring, size_t n)
 {
   ring->tail += (uint32_t)n;
 }
+
+size_t kws_ring_read(kws_ring_t *ring, int16_t *dst, size_t max)
+{
+  size_t n = 0;
+  const int16_t *samples;
+  size_t run;
+  while (n < max && (run = kws_ring_peek(ring, &samples)) > 0) {
+    size_t take = run < max - n ? run : max - n;
+    for (size_t i = 0; i < take; i++) {
+      dst[n + i] = samples[i];
+    }
+    kws_ring_consume(ring, take);
+    n += take;
+  }
+  return n;
+}

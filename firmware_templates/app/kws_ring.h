@@ -33,6 +33,8 @@ size_t kws_ring_peek(const kws_ring_t *ring, const int16_t **samples);
 /* Mark n samples (at most what kws_ring_peek returned) as read. */
 void kws_ring_consume(kws_ring_t *ring, size_t n);
 size_t kws_ring_count(const kws_ring_t *ring);
+/* Copy up to max samples out (peek + consume); returns how many. */
+size_t kws_ring_read(kws_ring_t *ring, int16_t *dst, size_t max);
 
 #ifdef __cplusplus
 }

@@ -55,6 +55,7 @@ static void dispatch(kws_link_t *link, const kws_frame_t *frame)
 {
   if (frame->type == KWS_FRAME_HELLO) {
     char body[48];
+    link->on_frame(link->ctx, frame); /* e.g. the application repeats its boot banner */
     link->connected = 1;
     link->expected_seq = (uint8_t)(frame->seq + 1u);
     snprintf(body, sizeof body, "hello %d %d %d", KWS_LINK_PROTOCOL, KWS_LINK_WINDOW, KWS_LINK_MAX_PAYLOAD);

@@ -60,8 +60,8 @@ typedef struct {
 } kws_frame_t;
 
 typedef void (*kws_link_write_fn)(const void *data, size_t n);
-/* Called for each new in-order frame (not HELLO); the frame is acknowledged
- * when it returns. */
+/* Called for each new in-order frame, which is acknowledged when it returns,
+ * and for each HELLO before its answer. */
 typedef void (*kws_link_frame_fn)(void *ctx, const kws_frame_t *frame);
 
 typedef struct {

@@ -233,7 +233,9 @@ class SerialLink:
             raise _port_closed(err) from None
 
     def hello(self, timeout: float = 5.0) -> None:
-        """Protocol handshake; resends a few times (the device may still be booting)."""
+        """Protocol handshake; resends a few times (the device may still be
+        booting). The firmware repeats its boot banner before answering."""
+        self._connected = False
         attempts = max(1, self.retries)
         for _ in range(attempts):
             seq = self._take_seq()

@@ -117,6 +117,7 @@ def _context(board: Board, export: ExportResult) -> dict[str, Any]:
         "board": board,
         "mic": board.section("mic"),
         "led": board.section("led"),
+        "serial": board.section("serial"),
         "baud": board.section("serial").get("baud", 115200),
         "upload_speed": board.section("upload").get("baud"),
         "env": board.name,
