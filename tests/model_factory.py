@@ -17,18 +17,17 @@ import numpy as np
 INPUT_SHAPE = (49, 40, 1)
 
 
-def _keras():
+def _start(seed: int):
+    """(keras, its layers, a batch-1 input) with the random seed set."""
     import tensorflow as tf
 
-    return tf, tf.keras
+    tf.keras.utils.set_random_seed(seed)
+    return tf.keras, tf.keras.layers, tf.keras.Input(INPUT_SHAPE, batch_size=1)
 
 
 def ds_cnn(classes: int = 12, channels: int = 24, blocks: int = 2, seed: int = 0):
     """Conv2D -> [DepthwiseConv2D -> Conv2D 1x1] x blocks, BN + ReLU -> AveragePooling2D -> Dense -> Softmax."""
-    tf, keras = _keras()
-    keras.utils.set_random_seed(seed)
-    layers = keras.layers
-    inputs = keras.Input(INPUT_SHAPE, batch_size=1)
+    keras, layers, inputs = _start(seed)
     x = layers.Conv2D(channels, (10, 4), strides=(2, 2), padding="same", use_bias=False)(inputs)
     x = layers.ReLU()(layers.BatchNormalization()(x))
     for _ in range(blocks):
@@ -44,10 +43,7 @@ def ds_cnn(classes: int = 12, channels: int = 24, blocks: int = 2, seed: int = 0
 
 def tiny_conv(classes: int = 4, seed: int = 0):
     """micro_speech's tiny_conv: Conv2D(8, 10x8, stride 2) -> ReLU -> Dense -> Softmax."""
-    tf, keras = _keras()
-    keras.utils.set_random_seed(seed)
-    layers = keras.layers
-    inputs = keras.Input(INPUT_SHAPE, batch_size=1)
+    keras, layers, inputs = _start(seed)
     x = layers.Conv2D(8, (10, 8), strides=(2, 2), padding="same", activation="relu")(inputs)
     outputs = layers.Softmax()(layers.Dense(classes)(layers.Flatten()(x)))
     return keras.Model(inputs, outputs, name="tiny_conv")
@@ -55,10 +51,7 @@ def tiny_conv(classes: int = 4, seed: int = 0):
 
 def all_ops(classes: int = 5, seed: int = 0):
     """Exercises MAX_POOL_2D, a residual ADD, MEAN (global average pooling) and RELU6."""
-    tf, keras = _keras()
-    keras.utils.set_random_seed(seed)
-    layers = keras.layers
-    inputs = keras.Input(INPUT_SHAPE, batch_size=1)
+    keras, layers, inputs = _start(seed)
     x = layers.Conv2D(12, (5, 5), strides=(1, 2), padding="valid", activation="relu6")(inputs)
     x = layers.MaxPooling2D((3, 2), strides=(2, 2), padding="same")(x)
     y = layers.DepthwiseConv2D((3, 3), padding="same", depth_multiplier=1, activation="relu")(x)
@@ -75,7 +68,9 @@ def _random_features(count: int, seed: int) -> np.ndarray:
 
 def to_int8_tflite(model, seed: int = 0, fit_steps: int = 4) -> bytes:
     """A few fit steps on random data, then full-integer conversion (int8 I/O)."""
-    tf, keras = _keras()
+    import tensorflow as tf
+
+    keras = tf.keras
     classes = int(model.output.shape[-1])
     x = _random_features(fit_steps, seed)
     y = np.random.default_rng(seed + 1).integers(0, classes, fit_steps)

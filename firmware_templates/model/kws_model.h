@@ -24,7 +24,9 @@ int kws_model_init(void);
 /* The input tensor: KWS_MODEL_INPUT_BYTES values of type kws_input_t. */
 kws_input_t *kws_model_input(void);
 
-/* Runs one inference on the current input; 0 on success. */
+/* Runs one inference on the current input; 0 on success. The arena is
+ * reused inside an inference (runtime c overlaps buffers), so fill the input
+ * again before every call and read the output before writing the next input. */
 int kws_model_invoke(void);
 
 /* The output tensor of the last inference: KWS_MODEL_OUTPUT_COUNT scores. */

@@ -109,7 +109,7 @@ def measure_arena(model: bytes) -> ArenaSize:
         generous *= 4
         first = probe(model, generous, report=True)
     if not first.ok:
-        detail = first.log.strip().splitlines()[-1] if first.log.strip() else "no message"
+        detail = "it crashed" if first.crashed else (first.log.strip().splitlines() or ["no message"])[-1]
         raise KwsError(f"the TFLM interpreter cannot run this model even with a {generous} B arena ({detail})")
     match = _TOTAL.search(first.log)
     recorded = int(match.group(1)) if match else None

@@ -25,7 +25,6 @@ from kws.export.tflite_model import Operator, Subgraph, Tensor, TfliteModel
 
 KERNEL_SOURCES = ("kws_kernels.h", "kws_kernels.c")
 ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
-_CTYPES = {"int8": "int8_t", "int32": "int32_t"}
 
 
 @dataclass
@@ -133,7 +132,7 @@ class _Lowering:
         self.arrays.append(ConstArray(name, ctype, np.asarray(values).reshape(-1), comment, weights))
         return name
 
-    def const_input(self, op: Operator, tensor: Tensor) -> str:
+    def const_input(self, tensor: Tensor) -> str:
         if tensor.index not in self.folded:
             self.folded[tensor.index] = self.array(f"c{tensor.index}", "int8_t", tensor.data, tensor.name)
         return self.folded[tensor.index]
@@ -169,7 +168,7 @@ class _Lowering:
         if source.nbytes != out.nbytes:
             raise self.fail(op, f"{source.describe()} -> {out.describe()} changes the size")
         if source.is_constant:
-            self.folded[out.index] = self.const_input(op, source)
+            self.folded[out.index] = self.const_input(source)
         else:
             self.alias[out.index] = source.index
 
@@ -294,7 +293,7 @@ class _Lowering:
         fields = dict(dims=list(dims), stride1=strides[0], stride2=strides[1], offset1=-a.quant.zero_point,
                       offset2=-b.quant.zero_point, output_offset=out.quant.zero_point, act_min=low, act_max=high,
                       **fp.add_parameters(a.quant.scale, b.quant.scale, out.quant.scale))
-        inputs = [self.const_input(op, t) if t.is_constant else self.buffer(t) for t in (a, b)]
+        inputs = [self.const_input(t) if t.is_constant else self.buffer(t) for t in (a, b)]
         self.layers.append(Layer(op, "kws_add_t", "kws_add", fields, inputs, self.buffer(out)))
 
     def mean(self, op: Operator) -> None:

@@ -69,14 +69,11 @@ def _quant(tensor: Tensor) -> tuple[str, int]:
     return c_float(tensor.quant.scale), tensor.quant.zero_point
 
 
-def _define_value(value: Any) -> str:
+def _define_value(value: bool | int | float) -> str:
+    """A #define value: booleans as 1/0, numbers as C literals."""
     if isinstance(value, bool):
         return "1" if value else "0"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, int):
-        return str(value)
-    return c_string(str(value))
+    return repr(value) if isinstance(value, float) else str(int(value))
 
 
 def render_settings(env: jinja2.Environment, model: TfliteModel, settings: ModelSettings, runtime: str,

@@ -26,8 +26,6 @@ from kws.audio.frontend_params import FrontendParams
 from kws.errors import KwsError
 from kws.model_metadata import read_metadata
 
-RUNTIMES = ("tflm", "c")
-
 _BUILTIN_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
 _TYPE_NAMES = {v: k.lower() for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
 _NUMPY_TYPES = {
@@ -111,13 +109,8 @@ class Subgraph:
     outputs: tuple[int, ...]
 
     def tensor(self, index: int) -> Tensor | None:
+        """Tensor ``index``, or None for an omitted optional input (-1)."""
         return None if index < 0 else self.tensors[index]
-
-    def op_inputs(self, op: Operator) -> list[Tensor | None]:
-        return [self.tensor(i) for i in op.inputs]
-
-    def op_outputs(self, op: Operator) -> list[Tensor]:
-        return [self.tensors[i] for i in op.outputs]
 
 
 @dataclass(frozen=True)
