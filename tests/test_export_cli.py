@@ -1,6 +1,7 @@
-"""`kws export` end to end through the real console command: files written
-into the firmware folder, board fit refused or warned about in one line, a
-re-export replacing the whole model folder, and the --verify check."""
+"""`kws export` end to end through the real console command: the model
+library and the PlatformIO project written into the firmware folder, board
+fit refused or warned about in one line, a re-export replacing the whole
+model folder, and the --verify check."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ def test_default_folder_and_runtime_switch(micro_speech: str, tmp_path: Path) ->
                                                "kws_model_data.h", "kws_model_data.cc", "kws_op_resolver.h",
                                                "kws_model_tflm.cc"}
     assert json.loads((lib / "kws_export.json").read_text())["arena_need_bytes"] == 7584
+    project = tmp_path / "build" / "firmware" / "stm32"
+    assert (project / "platformio.ini").is_file() and json.loads((project / "kws_project.json").read_text())["runtime"] == "tflm"
     assert "no frontend parameters" in done.stderr  # a peer model: the assumption is said, not hidden
 
     again = kws("export", "--model", micro_speech, "--labels", LABELS, "--board", "stm32", "--runtime", "c", cwd=tmp_path)
@@ -56,17 +59,21 @@ def test_warns_above_80_percent(micro_speech: str, tmp_path: Path) -> None:
     boards = tmp_path / "boards"
     boards.mkdir()
     (boards / "tight.toml").write_text(
-        'name = "tight"\ndescription = "test board"\nmcu = "X"\ncore = "cortex-m4"\nclock_hz = 1\n'
-        'flash_bytes = 1048576\nram_bytes = 17000\nruntimes = ["c"]\n')
+        'name = "tight"\nfamily = "qemu"\ndescription = "test board"\nmcu = "X"\ncore = "cortex-m4"\n'
+        'clock_hz = 1\nflash_bytes = 1048576\nram_bytes = 17000\nruntimes = ["c"]\n'
+        '[platformio]\nplatform = "kws-qemu"\nboard = "netduinoplus2"\n')
     env = {"KWS_BOARDS_DIR": str(boards), "PATH": "/usr/bin:/bin"}
     done = kws("export", "--model", micro_speech, "--labels", LABELS, "--board", "tight", cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     assert "board tight: the firmware would use ~90% of its RAM" in done.stderr
 
 
-def test_bad_labels_are_a_usage_error(micro_speech: str, tmp_path: Path) -> None:
+def test_bad_inputs_are_one_line_errors(micro_speech: str, tmp_path: Path) -> None:
     done = kws("export", "--model", micro_speech, "--labels", "yes,no", cwd=tmp_path)
     assert done.returncode == 2 and "2 names for 4 model outputs" in done.stderr and "Traceback" not in done.stderr
+    missing = kws("export", cwd=tmp_path)  # no --model and no trained model yet
+    assert missing.returncode == 1 and "build/model.tflite: cannot read it" in missing.stderr
+    assert "kws train" in missing.stderr and missing.stderr.count("\n") == 1
 
 
 def test_verify_compares_with_tflm(micro_speech: str, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""`kws export`: a .tflite model becomes firmware sources for a board."""
+"""`kws export`: a .tflite model becomes a firmware project for a board."""
 
 from __future__ import annotations
 
@@ -17,34 +17,41 @@ log = logging.getLogger(__name__)
 
 @app.command("export")
 def export(
-    model: Path = typer.Option(Path("build/model.tflite"), "--model", "-m", help="The int8 .tflite model."),
+    model: Path = typer.Option(None, "--model", "-m", help="The int8 .tflite model (default: build/model.tflite from `kws train`)."),
     labels: str = typer.Option(None, "--labels", help="Comma-separated names, one per output (default: the model's metadata)."),
     runtime: str = typer.Option(None, "--runtime", help="tflm (TFLite Micro; the default where the board has it) or c (plain C kernels, no interpreter)."),
-    board: str = typer.Option("qemu-stm32f405", "--board", "-b", help="Board profile to check the fit against (see `kws boards`)."),
-    out: Path = typer.Option(None, "--out", "-o", help="Firmware folder (default build/firmware/<board>/); sources go to lib/kws_model/."),
+    board: str = typer.Option(None, "--board", "-b", help="Board profile (default: kws.toml [board] name; see `kws boards`)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Project folder (default build/firmware/<board>/); model sources go to lib/kws_model/."),
     verify: int = typer.Option(0, "--verify", help="Runtime c: compare with the TFLM interpreter on this many random inputs (host cc)."),
     as_json: bool = typer.Option(False, "--json", help="Print the export summary as JSON."),
 ) -> None:
-    """Write the model's firmware sources: exact op resolver and measured arena
-    (tflm) or plain C with a static memory plan (c), checked against the board.
+    """Write the firmware project for BOARD around the model: an exact op
+    resolver and measured arena (tflm) or plain C with a static memory plan
+    (c), after checking that it fits the board.
 
     Examples:
       kws export
-      kws export --model peers/micro_speech_quantized.tflite --labels _silence_,_unknown_,yes,no
+      kws export --model micro_speech_quantized.tflite --labels _silence_,_unknown_,yes,no --board stm32
       kws export --runtime c --board qemu-stm32f405 --verify 200
     """
     from kws.boards import load_board
+    from kws.config import load_config
     from kws.export.exporter import export_model
+    from kws.export.project import render_project
 
-    profile = load_board(board)
+    config = load_config()
+    profile = load_board(board or config.board.name)
     runtime = runtime or ("tflm" if "tflm" in profile.runtimes else profile.runtimes[0])
     if verify and runtime != "c":
         raise UsageError("--verify: only runtime c is compiled on the host; add --runtime c")
+    model = model or config.paths.build / "model.tflite"
     names = [name.strip() for name in labels.split(",")] if labels else None
-    result = export_model(model, out or Path("build") / "firmware" / board, runtime=runtime, board=profile, labels=names)
+    result = export_model(model, out or config.paths.build / "firmware" / profile.name, runtime=runtime,
+                          board=profile, labels=names)
     for warning in result.warnings:
         log.warning("warning: %s", warning)
-    summary = result.to_dict()
+    project = render_project(profile, result)
+    summary = {**result.to_dict(), "project": str(project.path), "firmware_id": project.firmware_id}
     if verify:
         from kws.export.verify import compare_with_tflm
 
@@ -57,11 +64,14 @@ def export(
     if as_json:
         typer.echo(json.dumps(summary, default=str))
         return
-    typer.echo(f"{model} -> {result.model_dir} (runtime {result.runtime}, {len(result.files)} files)")
+    typer.echo(f"{model} -> {project.path} (board {profile.name}, runtime {result.runtime}, firmware {project.firmware_id})")
     typer.echo(f"  ops: {', '.join(result.ops)}; labels: {', '.join(result.labels)}")
-    kind = "arena" if runtime == "tflm" else "memory plan"
-    typer.echo(f"  {kind}: {result.arena_bytes:,} B" + (f" (TFLM needs {result.arena_need_bytes:,} B)" if runtime == "tflm" else ""))
+    if runtime == "tflm":
+        typer.echo(f"  arena: {result.arena_bytes:,} B (TFLM needs {result.arena_need_bytes:,} B)")
+    else:
+        typer.echo(f"  memory plan: {result.arena_bytes:,} B")
     if result.fit:
         typer.echo(f"  fit: {result.fit.summary()}")
     if verify:
         typer.echo(f"  verify: {comparison.differing} of {comparison.values} values differ from TFLM on {verify} inputs")
+    typer.echo(f"  next: kws flash --board {profile.name}")
