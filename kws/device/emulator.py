@@ -248,20 +248,23 @@ class Emulator:
         """Reset the emulated chip (like its reset button) through QMP."""
         if not self.running or self._tmp is None:
             raise KwsError("the emulator is not running; cannot reset it")
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as qmp:
-            qmp.settimeout(timeout)
-            qmp.connect(str(Path(self._tmp.name) / "qmp.sock"))
-            stream = qmp.makefile("rwb")
-            stream.readline()  # greeting
-            for command in ("qmp_capabilities", "system_reset"):
-                stream.write(json.dumps({"execute": command}).encode() + b"\n")
-                stream.flush()
-                while True:  # skip asynchronous events until the command's answer
-                    reply = json.loads(stream.readline() or b"{}")
-                    if "return" in reply or "error" in reply or not reply:
-                        break
-                if "return" not in reply:
-                    raise KwsError(f"QEMU refused {command}: {reply.get('error', 'no answer')}")
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as qmp:
+                qmp.settimeout(timeout)
+                qmp.connect(str(Path(self._tmp.name) / "qmp.sock"))
+                stream = qmp.makefile("rwb")
+                stream.readline()  # greeting
+                for command in ("qmp_capabilities", "system_reset"):
+                    stream.write(json.dumps({"execute": command}).encode() + b"\n")
+                    stream.flush()
+                    while True:  # skip asynchronous events until the command's answer
+                        reply = json.loads(stream.readline() or b"{}")
+                        if "return" in reply or "error" in reply or not reply:
+                            break
+                    if "return" not in reply:
+                        raise KwsError(f"QEMU refused {command}: {reply.get('error', 'no answer')}")
+        except OSError as err:
+            raise KwsError(f"QEMU's control socket failed ({err}); the emulator has probably stopped") from None
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop QEMU (terminate, then kill) and remove its temporary files."""
