@@ -8,6 +8,14 @@
 
 #include <string.h>
 
+/* The hot helpers are inlined even at -Os: a call per tap group or per
+ * output value costs more than the few bytes of code saved. */
+#if defined(__GNUC__)
+#define KWS_HOT static inline __attribute__((always_inline))
+#else
+#define KWS_HOT static inline
+#endif
+
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #define KWS_DSP 1
 #else
@@ -20,21 +28,21 @@
 /* SaturatingRoundingDoublingHighMul. gemmlowp adds a nudge of 2^30 (or
  * 1 - 2^30 below zero) and divides by 2^31 truncating; that equals adding
  * 2^30 and shifting right arithmetically, which is two instructions fewer. */
-static inline int32_t high_mul(int32_t a, int32_t b) {
+KWS_HOT int32_t high_mul(int32_t a, int32_t b) {
   if (a == b && a == INT32_MIN) {
     return INT32_MAX;
   }
   return (int32_t)(((int64_t)a * (int64_t)b + (1 << 30)) >> 31);
 }
 
-static inline int32_t divide_by_pot(int32_t x, int exponent) { /* RoundingDivideByPOT */
+KWS_HOT int32_t divide_by_pot(int32_t x, int exponent) { /* RoundingDivideByPOT */
   const int32_t mask = (int32_t)((1u << exponent) - 1u);
   const int32_t remainder = x & mask;
   const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
   return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
-static int32_t shift_left(int32_t x, int exponent) { /* wrapping x * 2^exponent */
+static inline int32_t shift_left(int32_t x, int exponent) { /* wrapping x * 2^exponent */
   return (int32_t)((uint32_t)x << exponent);
 }
 
@@ -50,13 +58,13 @@ static int32_t saturating_shift_left(int32_t x, int exponent) { /* SaturatingRou
 }
 
 /* MultiplyByQuantizedMultiplier (double rounding): x * multiplier / 2^31 * 2^shift. */
-static inline int32_t requantize(int32_t x, int32_t multiplier, int shift) {
+KWS_HOT int32_t requantize(int32_t x, int32_t multiplier, int shift) {
   const int left = shift > 0 ? shift : 0;
   const int right = shift > 0 ? 0 : -shift;
   return divide_by_pot(high_mul(shift_left(x, left), multiplier), right);
 }
 
-static int32_t clamp(int32_t v, int32_t lo, int32_t hi) {
+KWS_HOT int32_t clamp(int32_t v, int32_t lo, int32_t hi) {
   return v < lo ? lo : (v > hi ? hi : v);
 }
 
