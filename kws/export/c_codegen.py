@@ -153,7 +153,7 @@ class _Lowering:
     # -- ops --------------------------------------------------------------------
     def lower(self) -> None:
         handlers: dict[str, Callable[[Operator], None]] = {
-            "CONV_2D": self.conv, "DEPTHWISE_CONV_2D": self.depthwise, "FULLY_CONNECTED": self.fully_connected,
+            "CONV_2D": self.conv, "DEPTHWISE_CONV_2D": self.conv, "FULLY_CONNECTED": self.fully_connected,
             "AVERAGE_POOL_2D": self.pool, "MAX_POOL_2D": self.pool, "SOFTMAX": self.softmax,
             "ADD": self.add, "MEAN": self.mean,
         }
@@ -207,33 +207,31 @@ class _Lowering:
                     out_c=out.shape[3], k_h=k_h, k_w=k_w, stride_h=o.strideH, stride_w=o.strideW,
                     dil_h=dil_h, dil_w=dil_w, pad_h=pad_h, pad_w=pad_w)
 
-    def conv(self, op: Operator) -> None:
+    def _weighted(self, op: Operator) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
+        """(input, filter, bias or None, output) of a conv or fully connected op, all checked int8."""
         inp, filt, bias = (self.sub.tensor(i) for i in (list(op.inputs) + [-1])[:3])
         out = self.sub.tensors[op.outputs[0]]
         self.int8(op, inp, filt, out)
-        geometry = self._spatial(op, inp, out, filt.shape[1], filt.shape[2])
-        geometry["group_c"] = filt.shape[3]
-        if geometry["in_c"] % filt.shape[3] or out.shape[3] % (geometry["in_c"] // filt.shape[3]):
-            raise self.fail(op, f"filter {filt.describe()} does not divide the channels")
-        mults = fp.conv_multipliers(inp.quant.scale, filt.quant.scales, out.quant.scale, out.shape[3])
-        self._conv_layer(op, inp, out, filt.data, bias, geometry, mults)
+        return inp, filt, bias, out
 
-    def depthwise(self, op: Operator) -> None:
-        inp, filt, bias = (self.sub.tensor(i) for i in (list(op.inputs) + [-1])[:3])
-        out = self.sub.tensors[op.outputs[0]]
-        self.int8(op, inp, filt, out)
+    def conv(self, op: Operator) -> None:
+        """CONV_2D, and DEPTHWISE_CONV_2D as a grouped conv with one input channel per group."""
+        inp, filt, bias, out = self._weighted(op)
         geometry = self._spatial(op, inp, out, filt.shape[1], filt.shape[2])
-        geometry["group_c"] = 1  # a depthwise conv is a conv with one input channel per group
-        if out.shape[3] % inp.shape[3]:
-            raise self.fail(op, f"{out.describe()} is not a multiple of the input channels")
+        if op.opcode == "DEPTHWISE_CONV_2D":
+            geometry["group_c"] = 1
+            rows = np.transpose(filt.data, (3, 1, 2, 0))  # [1][k_h][k_w][out_c] -> [out_c][k_h][k_w][1]
+        else:
+            geometry["group_c"] = filt.shape[3]
+            rows = filt.data
+        groups = geometry["in_c"] // geometry["group_c"]
+        if geometry["in_c"] % geometry["group_c"] or out.shape[3] % groups:
+            raise self.fail(op, f"filter {filt.describe()} does not divide the channels of {inp.describe()}")
         mults = fp.conv_multipliers(inp.quant.scale, filt.quant.scales, out.quant.scale, out.shape[3])
-        grouped = np.transpose(filt.data, (3, 1, 2, 0))  # [1][k_h][k_w][out_c] -> [out_c][k_h][k_w][1]
-        self._conv_layer(op, inp, out, grouped, bias, geometry, mults)
+        self._conv_layer(op, inp, out, rows, bias, geometry, mults)
 
     def fully_connected(self, op: Operator) -> None:
-        inp, filt, bias = (self.sub.tensor(i) for i in (list(op.inputs) + [-1])[:3])
-        out = self.sub.tensors[op.outputs[0]]
-        self.int8(op, inp, filt, out)
+        inp, filt, bias, out = self._weighted(op)
         if len(filt.shape) != 2 or getattr(op.options, "weightsFormat", 0):
             raise self.fail(op, f"filter {filt.describe()}: runtime c needs a plain 2-d filter")
         if any(filt.quant.zero_points):
