@@ -2,9 +2,12 @@
 (runtime c) -> PlatformIO project -> `pio run` with the local platform ->
 QEMU -> serial link. It boots with the right identity, recognizes
 micro_speech's own test clips, gives the host's scores bit for bit on real
-speech, and reports live detections from streamed audio."""
+speech (micro_speech, and a 12-class DS-CNN of kws's default family on 50
+clips), and reports live detections from streamed audio."""
 
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -19,7 +22,38 @@ from kws.export.project import load_project, render_project
 from kws.monitor import eval_clips, evaluate, parse_heard, watch, write_report
 
 LABELS = ["_silence_", "_unknown_", "yes", "no"]
+DEV_LABELS = ("_silence_", "_unknown_", "yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
 BOARD = "qemu-stm32f405"
+
+
+def flash_model(model, out, labels):
+    """Export with runtime c, render and build; the project."""
+    project = render_project(BOARD, export_model(model, out, runtime="c", board=BOARD, labels=list(labels)))
+    build(project.path, project.env)
+    return project
+
+
+@contextmanager
+def session(project):
+    with Emulator(project.elf) as emu, serial.serial_for_url(emu.url, timeout=1) as port:
+        link = SerialLink(port, reply_timeout=3.0)
+        link.wait_banner(timeout=15)
+        link.hello()
+        yield link
+
+
+def assert_bit_exact(link, project, model: bytes, folder, limit: int, out):
+    labels = project.labels
+    report = evaluate(link, eval_clips(folder, labels, limit=limit), labels, model, project.frontend, board=BOARD,
+                      model_id=project.model_id)
+    summary = report.summary()
+    assert summary["clips"] == limit
+    assert summary["bit_exact_clips"] == limit, summary
+    assert summary["device_accuracy"] == summary["host_accuracy"]
+    files = write_report(report, out)
+    assert [p.suffix for p in files] == [".json", ".md", ".png", ".png"]
+    assert all(p.stat().st_size > 0 for p in files)
+    return summary
 
 
 @pytest.fixture(scope="module")
@@ -29,22 +63,13 @@ def micro_speech(peers):
 
 @pytest.fixture(scope="module")
 def firmware(micro_speech, tmp_path_factory):
-    out = tmp_path_factory.mktemp("fw")
-    export = export_model(micro_speech / "micro_speech_quantized.tflite", out, runtime="c", board=BOARD, labels=LABELS)
-    project = render_project(BOARD, export)
-    build(project.path, project.env)
-    return project
+    return flash_model(micro_speech / "micro_speech_quantized.tflite", tmp_path_factory.mktemp("fw"), LABELS)
 
 
 @pytest.fixture(scope="module")
 def device(firmware):
-    with Emulator(firmware.elf) as emu:
-        port = serial.serial_for_url(emu.url, timeout=1)
-        link = SerialLink(port, reply_timeout=3.0)
-        link.wait_banner(timeout=15)
-        link.hello()
+    with session(firmware) as link:
         yield link
-        port.close()
 
 
 def test_project_is_recorded_and_fits_the_real_chip(firmware):
@@ -69,18 +94,23 @@ def test_recognizes_micro_speech_test_clips(device, micro_speech, clip, label):
     assert LABELS[result.top] == label, result.scores
 
 
-def test_device_equals_host_bit_for_bit_on_real_speech(device, firmware, micro_speech, dev_set, tmp_path):
-    export = firmware.path / "lib" / "kws_model"
-    clips = eval_clips(dev_set, tuple(LABELS), limit=50)
-    report = evaluate(device, clips, tuple(LABELS), (micro_speech / "micro_speech_quantized.tflite").read_bytes(),
-                      firmware.frontend, board=BOARD, model_id=firmware.model_id)
-    summary = report.summary()
-    assert summary["clips"] == 50 and export.is_dir()
-    assert summary["bit_exact_clips"] == 50, summary
-    assert summary["device_accuracy"] == summary["host_accuracy"] > 0.4
-    files = write_report(report, tmp_path)
-    assert [p.suffix for p in files] == [".json", ".md", ".png", ".png"]
-    assert all(p.stat().st_size > 0 for p in files)
+def test_micro_speech_device_equals_host_on_real_speech(device, firmware, micro_speech, dev_set, tmp_path):
+    model = (micro_speech / "micro_speech_quantized.tflite").read_bytes()
+    summary = assert_bit_exact(device, firmware, model, dev_set, 16, tmp_path)
+    assert summary["device_accuracy"] > 0.4
+
+
+def test_ds_cnn_device_equals_host_on_50_clips(dev_set, tmp_path):
+    """A 12-class DS-CNN, kws's default model family (random weights and a
+    few fit steps: bit-exactness needs no trained model)."""
+    import model_factory
+
+    model = model_factory.build("ds_cnn")
+    (tmp_path / "ds_cnn.tflite").write_bytes(model)
+    project = flash_model(tmp_path / "ds_cnn.tflite", tmp_path / "fw", DEV_LABELS)
+    with session(project) as link:
+        assert link.banner.get("labels") == "12" and link.banner.get("status") == "ok"
+        assert_bit_exact(link, project, model, dev_set, 50, tmp_path / "report")
 
 
 def test_live_stream_is_heard(firmware, micro_speech):
@@ -88,10 +118,7 @@ def test_live_stream_is_heard(firmware, micro_speech):
     (inference every few frames + smoothing) and prints a detection."""
     yes = load_wav(micro_speech / "testdata" / "yes_1000ms.wav")
     audio = np.concatenate([np.zeros(8000, np.int16), yes, np.zeros(16000, np.int16)])
-    with Emulator(firmware.elf) as emu, serial.serial_for_url(emu.url, timeout=1) as port:
-        link = SerialLink(port, reply_timeout=3.0)
-        link.wait_banner(timeout=15)
-        link.hello()
+    with session(firmware) as link:
         link.stream(audio)
         heard = watch(link, expect="yes", timeout=5, show=lambda line: None)
     assert heard is not None and heard.word == "yes" and heard.score >= 200 / 256 - 0.01

@@ -149,9 +149,13 @@ def monitor(
             raise typer.Exit(0)
         from kws.monitor import watch
 
-        for line in list(link.lines):
-            _show(line)
-        watch(link, timeout=timeout, show=_show)
+        if profile.emulated and stream is None:
+            console.print("the emulated board has no microphone: give it audio with --stream WAV, "
+                          "or evaluate with --eval DIR", style="yellow")
+        try:
+            watch(link, timeout=timeout, show=_show)
+        except KeyboardInterrupt:
+            console.print("stopped")
 
 
 def _evaluate(link, project, folder: Path, limit: int | None, model_path: Path, out: Path) -> None:
