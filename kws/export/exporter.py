@@ -77,11 +77,12 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
     """Export ``model`` for ``runtime`` into ``out_dir/lib/kws_model``; with a
     board, refuse (one-line KwsError) when it cannot fit and warn above 80%."""
     tflite = model if isinstance(model, TfliteModel) else read_model(model)
-    check_model(tflite, runtime)
+    cmodel = lower_model(tflite) if runtime == "c" else None  # lowering checks the model for runtime c
+    if cmodel is None:
+        check_model(tflite, runtime)
     settings = resolve_settings(tflite, labels, frontend)
     env = environment()
-    if runtime == "c":
-        cmodel = lower_model(tflite)
+    if cmodel is not None:
         arena = need = cmodel.plan.arena_bytes
         weight_bytes = cmodel.weight_bytes
         arena_note = f"static memory plan of {len(cmodel.plan.buffers)} buffers (see kws_model.c)"

@@ -101,5 +101,4 @@ def render_settings(env: jinja2.Environment, model: TfliteModel, settings: Model
         frontend_json=settings.frontend.to_json(),
         frontend_hash=params_hash(settings.frontend),
         frontend=[(k, _define_value(v)) for k, v in settings.frontend.to_dict().items()],
-        smoothing=[(k, _define_value(v)) for k, v in sorted((settings.smoothing or {}).items())],
     )
