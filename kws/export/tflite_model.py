@@ -202,7 +202,9 @@ def _tensor(index: int, t: Any, buffers: list[Any], raw: bytes) -> Tensor:
     payload = _buffer_bytes(raw, buffers[t.buffer]) if t.buffer < len(buffers) else None
     data = None
     if payload is not None and dtype in _NUMPY_TYPES:
-        data = np.frombuffer(payload, _NUMPY_TYPES[dtype]).reshape(shape)
+        data = np.frombuffer(payload, _NUMPY_TYPES[dtype])
+        if data.size == int(np.prod(shape, dtype=np.int64)):  # sparse tensors stay flat
+            data = data.reshape(shape)
     return Tensor(index, _text(t.name), dtype, shape, signature, _quantization(t.quantization), data, bool(t.isVariable))
 
 
