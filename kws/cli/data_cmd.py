@@ -54,8 +54,10 @@ def speech_commands_cmd(
     """Download Google Speech Commands (resumable, verified, safely extracted).
 
     Examples:
-      kws data speech-commands --words yes,no
-      kws data speech-commands --test-set
+    ```
+    kws data speech-commands --words yes,no
+    kws data speech-commands --test-set
+    ```
     """
     recipe_data = speech_commands.load_recipe(version, recipe)
     batch = Batch(manifest)
@@ -73,8 +75,10 @@ def import_cmd(
     """Import a folder of wavs; your files are read, never changed.
 
     Examples:
-      kws data import ~/my_words
-      kws data import ../shared/data/speech_commands_test_dev --split test
+    ```
+    kws data import ~/my_words
+    kws data import ../shared/data/speech_commands_test_dev --split test
+    ```
     """
     batch = Batch(manifest)
     folders.import_folder(folder, batch, manifest.parent / "silence" / folder.resolve().name, split=split)
@@ -94,7 +98,9 @@ def synth_cmd(
     """Synthesize keywords with offline TTS (espeak-ng, flite, pico/mbrola when installed).
 
     Examples:
-      kws data synth --words "yes,no,hey robot" -n 500 --seed 1
+    ```
+    kws data synth --words "yes,no,hey robot" -n 500 --seed 1
+    ```
     """
     batch = Batch(manifest)
     stats = synth.synthesize(batch, out or manifest.parent / "synth", _words(words), n, seed,
@@ -115,7 +121,9 @@ def record_cmd(
     """Record a word from the microphone with a countdown; bad takes are asked again.
 
     Examples:
-      kws data record --word yes -n 30
+    ```
+    kws data record --word yes -n 30
+    ```
     """
     batch = Batch(manifest)
     kept = record.record(batch, out or manifest.parent / "record", label_for(word), n,

@@ -17,10 +17,10 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print the checks 
     Exit code 0 when every required check passes, 1 otherwise.
 
     Examples:
-
-      kws doctor
-
-      kws doctor --json
+    ```
+    kws doctor
+    kws doctor --json
+    ```
     """
     from kws.doctor import as_dicts, run_checks
 

@@ -30,9 +30,11 @@ def export(
     (c), after checking that it fits the board.
 
     Examples:
-      kws export
-      kws export --model micro_speech_quantized.tflite --labels _silence_,_unknown_,yes,no --board stm32
-      kws export --runtime c --board qemu-stm32f405 --verify 200
+    ```
+    kws export
+    kws export --model micro_speech_quantized.tflite --labels _silence_,_unknown_,yes,no --board stm32
+    kws export --runtime c --board qemu-stm32f405 --verify 200
+    ```
     """
     from kws.boards import load_board
     from kws.config import load_config

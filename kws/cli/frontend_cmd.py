@@ -27,8 +27,10 @@ def features(
     """Compute the int8 feature frames the firmware would compute for WAV.
 
     Examples:
-      kws features yes.wav
-      kws features yes.wav --out yes.npy --json
+    ```
+    kws features yes.wav
+    kws features yes.wav --out yes.npy --json
+    ```
     """
     params = FrontendParams()
     samples = load_wav(wav, resample=resample, to_mono=mono, convert_float=convert)
