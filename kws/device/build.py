@@ -25,6 +25,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from kws.atomic import write_text_atomic
 from kws.data.cache import cache_dir
 from kws.errors import KwsError
 
@@ -39,10 +40,10 @@ def platformio_core_dir() -> Path:
     return cache_dir("platformio")
 
 
-def _write_json_if_changed(path: Path, data: dict) -> None:
-    text = json.dumps(data, indent=2, sort_keys=True)
+def _write_if_changed(path: Path, text: str) -> None:
+    """Atomic, so concurrent builds never read a half-written manifest."""
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
+        write_text_atomic(path, text)
 
 
 def _install_local_package(core: Path, name: str, owner: str, version: str, description: str) -> Path:
@@ -50,9 +51,11 @@ def _install_local_package(core: Path, name: str, owner: str, version: str, desc
     (``.piopm``) PlatformIO checks when it looks for an installed package."""
     folder = core / "packages" / name
     folder.mkdir(parents=True, exist_ok=True)
-    _write_json_if_changed(folder / "package.json", {"name": name, "version": version, "description": description})
+    manifest = {"name": name, "version": version, "description": description}
+    _write_if_changed(folder / "package.json", json.dumps(manifest, indent=2, sort_keys=True))
     spec = {"owner": owner, "id": None, "name": name, "requirements": None, "uri": None}
-    _write_json_if_changed(folder / ".piopm", {"type": "tool", "name": name, "version": version, "spec": spec})
+    install = {"type": "tool", "name": name, "version": version, "spec": spec}
+    _write_if_changed(folder / ".piopm", json.dumps(install, indent=2, sort_keys=True))
     return folder
 
 
@@ -82,9 +85,7 @@ def ensure_offline_packages(core: Path | None = None) -> Path:
     scons = _install_local_package(
         core, SCONS_PACKAGE, "platformio", _scons_package_version(), f"SCons {SCons.__version__} from PyPI, installed by kws"
     )
-    launcher = "import SCons.Script\n\nSCons.Script.main()\n"
-    if not (scons / "scons.py").is_file() or (scons / "scons.py").read_text() != launcher:
-        (scons / "scons.py").write_text(launcher)
+    _write_if_changed(scons / "scons.py", "import SCons.Script\n\nSCons.Script.main()\n")
 
     gcc_bin = _arm_toolchain_bin()
     version = subprocess.run([str(gcc_bin / ARM_GCC), "-dumpversion"], capture_output=True, text=True, timeout=30).stdout
@@ -97,7 +98,10 @@ def ensure_offline_packages(core: Path | None = None) -> Path:
         link = bin_dir / tool.name
         if not link.is_symlink() or link.resolve() != tool.resolve():
             link.unlink(missing_ok=True)
-            link.symlink_to(tool)
+            try:
+                link.symlink_to(tool)
+            except FileExistsError:  # a concurrent build made it
+                pass
     return core
 
 
