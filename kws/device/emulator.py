@@ -54,6 +54,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from kws.device.build import first_error
 from kws.errors import KwsError
 from kws.resources import templates_dir
 
@@ -151,8 +152,6 @@ def build_baremetal(
     except subprocess.TimeoutExpired:
         raise KwsError(f"compiling {name}.elf took more than {timeout:.0f} s") from None
     if done.returncode != 0:
-        from kws.device.build import first_error
-
         raise KwsError(f"compiling {name}.elf failed: {first_error(done.stderr)}")
     return elf
 

@@ -28,7 +28,7 @@ import re
 import struct
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,11 +67,6 @@ def parse_control(line: str) -> list[str] | None:
     if not found or crc16(found["body"].encode("ascii", "replace")) != int(found["crc"], 16):
         return None
     return found["body"].split()
-
-
-def control_line(body: str) -> str:
-    """The line a device sends for ``body`` (used by tests and simulators)."""
-    return f"~{body} *{crc16(body.encode('ascii')):04X}"
 
 
 @dataclass(frozen=True)
@@ -122,12 +117,10 @@ class SerialLink:
         *,
         reply_timeout: float = 2.0,
         retries: int = 4,
-        on_line: Callable[[str], None] | None = None,
     ) -> None:
         self.port = port
         self.reply_timeout = reply_timeout
         self.retries = retries
-        self.on_line = on_line
         self.window = 1
         self.banner: Banner | None = None
         self.lines: deque[str] = deque(maxlen=1000)  # recent lines for people, oldest first
@@ -139,11 +132,11 @@ class SerialLink:
         self._replies: deque[list[str]] = deque()
 
     @classmethod
-    def open(cls, url: str, *, baud: int = 115200, **options: object) -> "SerialLink":
+    def open(cls, url: str, *, baud: int = 115200, reply_timeout: float = 2.0, retries: int = 4) -> "SerialLink":
         """Open a serial port or ``socket://`` URL (clear errors from ports.open_port)."""
         from kws.device.ports import open_port
 
-        return cls(open_port(url, baud), **options)  # type: ignore[arg-type]
+        return cls(open_port(url, baud), reply_timeout=reply_timeout, retries=retries)
 
     def close(self) -> None:
         self.port.close()
@@ -187,8 +180,6 @@ class SerialLink:
                 raise LinkError("the device rebooted mid-stream (a new boot banner arrived); check its power and logs")
         self.lines.append(line)
         self._unread.append(line)
-        if self.on_line:
-            self.on_line(line)
         return None
 
     def _next_control(self, deadline: float) -> list[str] | None:
@@ -333,7 +324,7 @@ class SerialLink:
 
     def stream(self, samples: np.ndarray) -> None:
         """Stream audio to the live pipeline (as if from the microphone);
-        detections arrive as ``Heard ...`` lines in ``lines``/``on_line``."""
+        detections arrive as ``Heard ...`` lines (``next_line``)."""
         self.send_frames(self.audio_frames(samples))
 
     def classify(self, samples: np.ndarray, clip_id: int = 0, timeout: float = 30.0) -> ClipResult:

@@ -9,7 +9,7 @@ from contextlib import ExitStack, contextmanager
 
 from kws.boards import Board
 from kws.device.emulator import Emulator
-from kws.device.ports import find_port, open_port
+from kws.device.ports import find_port
 from kws.device.serial_link import Banner, SerialLink
 from kws.errors import KwsError
 from kws.export.project import Project
@@ -18,7 +18,7 @@ BANNER_TIMEOUT_S = 15.0
 
 
 @contextmanager
-def open_session(project: Project, board: Board, port: str | None = None, **link_options: object) -> Iterator[SerialLink]:
+def open_session(project: Project, board: Board, port: str | None = None) -> Iterator[SerialLink]:
     """A SerialLink to the project's board; QEMU is stopped when it closes."""
     with ExitStack() as stack:
         if board.emulated:
@@ -27,9 +27,7 @@ def open_session(project: Project, board: Board, port: str | None = None, **link
             url = stack.enter_context(Emulator(project.elf)).url
         else:
             url = port or find_port(board)
-        serial_port = open_port(url, int(board.section("serial").get("baud", 115200)))
-        link = stack.enter_context(SerialLink(serial_port, **link_options))  # type: ignore[arg-type]
-        yield link
+        yield stack.enter_context(SerialLink.open(url, baud=int(board.section("serial").get("baud", 115200))))
 
 
 def check_banner(banner: Banner, project: Project) -> None:
