@@ -247,7 +247,11 @@ static void on_frame(void *ctx, const kws_frame_t *frame)
 {
   (void)ctx;
   switch (frame->type) {
-  case KWS_FRAME_HELLO:
+  case KWS_FRAME_HELLO: /* a new host session: forget any half-sent clip or recording */
+    kws_ring_init(&app.ring);
+    reset_stream();
+    app.evaluating = 0;
+    app.record_left = 0;
     print_banner();
     break;
   case KWS_FRAME_BEGIN:

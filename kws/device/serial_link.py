@@ -129,7 +129,7 @@ class SerialLink:
         self._buffer = bytearray()
         self._next_seq = 0
         self._connected = False
-        self._replies: deque[list[str]] = deque()
+        self._replies: deque[list[str]] = deque(maxlen=256)  # control lines not asked for yet
 
     @classmethod
     def open(cls, url: str, *, baud: int = 115200, reply_timeout: float = 2.0, retries: int = 4) -> "SerialLink":
