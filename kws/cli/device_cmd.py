@@ -37,8 +37,10 @@ def boards(ports: bool = typer.Option(False, "--ports", help="Also list serial p
     """List the board profiles kws can build for (one TOML file each in boards/).
 
     Examples:
-      kws boards
-      kws boards --ports
+    ```
+    kws boards
+    kws boards --ports
+    ```
     """
     from kws.boards import list_boards
     from kws.device.ports import board_usb_ids, list_ports
@@ -72,8 +74,10 @@ def flash(
     The emulated board boots in QEMU instead.
 
     Examples:
-      kws flash --board qemu-stm32f405
-      kws flash --board esp32 --port /dev/ttyUSB0
+    ```
+    kws flash --board qemu-stm32f405
+    kws flash --board esp32 --port /dev/ttyUSB0
+    ```
     """
     from kws.device.session import flash as flash_board
 
@@ -113,10 +117,12 @@ def monitor(
     """Watch what the board hears; check a word; evaluate on the device; record clips.
 
     Examples:
-      kws monitor
-      kws monitor --board qemu-stm32f405 --stream yes.wav --expect yes
-      kws monitor --eval data/speech_commands/test --limit 200
-      kws monitor --board nano33ble --record hey_robot -n 20
+    ```
+    kws monitor
+    kws monitor --board qemu-stm32f405 --stream yes.wav --expect yes
+    kws monitor --eval data/speech_commands/test --limit 200
+    kws monitor --board nano33ble --record hey_robot -n 20
+    ```
     """
     from kws.config import load_config
     from kws.device.session import identify, open_session
