@@ -1,0 +1,405 @@
+"""``train_model(config)``: manifest -> features -> sized model -> int8 .tflite -> reports.
+
+The library entry point behind ``kws train`` (and the demo).  Steps:
+select examples by split (train; speaker-disjoint val for early stopping;
+real test speakers for the headline numbers), compute or reuse cached
+features, pick the architecture that fits the size budget, train, convert
+to int8 with metadata, score float and int8 (TFLM) on the test clips,
+evaluate streaming audio and tune the detection threshold, write the model
+and the reports.  ``evaluate_model`` re-scores an existing .tflite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from kws.atomic import write_bytes_atomic
+from kws.audio.frontend_params import FrontendParams
+from kws.config import Config
+from kws.data.cache import JsonStore
+from kws.data.manifest import SILENCE, read_manifest
+from kws.data.progress import bar
+from kws.errors import KwsError
+from kws.model_metadata import read_metadata, write_metadata
+from kws.train import evaluate, report, streaming
+from kws.train.augment import AugmentConfig, Augmenter, load_noises
+from kws.train.dataset import (Example, FeatureStore, class_counts, class_weights, examples_from, load_clip,
+                               silence_examples)
+from kws.train.fit import Checkpoints, FitOptions, Phase, TrainData, fit
+from kws.train.models import Architecture, build, candidates, fit_budget
+from kws.train.quantize import TflmModel, convert
+from kws.train.smoothing import SmoothingParams, keyword_mask
+
+log = logging.getLogger(__name__)
+
+FEW_REAL = 50          # fewer real clips per keyword than this: TTS pretraining, then fine-tuning
+MAX_INT8_DROP = 1.0    # points of accuracy the int8 model may lose against the float one
+SIZE_MARGIN = 32       # bytes kept free by the budget search
+
+
+@dataclass(frozen=True)
+class Preset:
+    """How much work a run does."""
+
+    variants: int                   # augmented copies of each training clip
+    fit: FitOptions
+    finetune_epochs: int            # added for few-real tasks
+    stream_minutes: float           # non-keyword audio in each streaming evaluation
+    depths: tuple[int, ...]         # DS-CNN depths the budget search tries
+    max_per_class: int | None = None
+
+
+PRESETS = {
+    "full": Preset(variants=8, fit=FitOptions(phases=(Phase("train", 60, 3e-3),)), finetune_epochs=15,
+                   stream_minutes=30.0, depths=(3, 4, 5)),
+    "quick": Preset(variants=2, fit=FitOptions(phases=(Phase("train", 20, 5e-3),), batch_size=32, patience=20),
+                    finetune_epochs=2, stream_minutes=1.0, depths=(2,), max_per_class=60),
+}
+DEFAULT_SMOOTHING = SmoothingParams(average_window_ms=500, threshold=200, suppression_ms=1000, minimum_count=3,
+                                    inference_period_ms=40)
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced."""
+
+    tflite: Path
+    reports: dict[str, Path]
+    metrics: dict
+    seconds: float
+    size_bytes: int
+    architecture: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Data:
+    train: list[Example]
+    val: list[Example]          # early stopping: real speakers when there are enough
+    val_all: list[Example]      # threshold tuning stream: every validation clip
+    test: list[Example]         # headline numbers: real held-out speakers when there are any
+    test_all: list[Example]     # test stream fillers: every test clip (real and TTS)
+    test_is_real: bool
+
+
+def _select(config: Config, preset: Preset, labels: list[str]) -> _Data:
+    manifest = config.data.manifest
+    clips = read_manifest(manifest)
+    examples = examples_from(clips, labels, manifest.parent)
+    train = [e for e in examples if e.split == "train"]
+    if preset.max_per_class:
+        train = _cap(train, preset.max_per_class, config.model.seed)
+    counts = class_counts(train, len(labels))
+    missing = [labels[i] for i in range(2, len(labels)) if counts[i] == 0]
+    if missing:
+        raise KwsError(f"{manifest}: no training clips for {', '.join(missing)}; add some with "
+                       f"`kws data synth --words {','.join(missing)}` or `kws data record`")
+    silence_needed = max(0, int(counts[2:].mean()) - int(counts[0]))
+    train += silence_examples(silence_needed, "train", config.model.seed)
+    val_all = [e for e in examples if e.split == "val"]
+    real_val = [e for e in val_all if not e.synthetic]
+    val = real_val if len(real_val) >= 20 else val_all
+    if not val:
+        raise KwsError(f"{manifest}: no validation clips (split 'val'); import or synthesize more speakers/voices "
+                       "so the speaker hash puts some in val")
+    test_all = [e for e in examples if e.split == "test"]
+    test = [e for e in test_all if not e.synthetic]
+    test_is_real = bool(test)
+    if not test:
+        test = test_all
+    if not test:
+        raise KwsError(f"{manifest}: no test clips (split 'test'); import or synthesize more speakers/voices")
+    if preset.max_per_class:
+        val, val_all, test, test_all = (_cap(x, preset.max_per_class, i)
+                                        for i, x in enumerate((val, val_all, test, test_all)))
+    return _Data(train, val, val_all, test, test_all, test_is_real)
+
+
+def _cap(examples: list[Example], per_class: int, seed: int) -> list[Example]:
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(examples))
+    seen: dict[int, int] = {}
+    kept = []
+    for i in sorted(order, key=lambda i: examples[i].key):
+        target = examples[i].target
+        if seen.get(target, 0) < per_class:
+            seen[target] = seen.get(target, 0) + 1
+            kept.append(examples[i])
+    return kept
+
+
+def _noises(config: Config, train: list[Example]) -> list[np.ndarray]:
+    """Background noise: the configured folder, else the real training silence clips that hold noise."""
+    if config.data.background_noise is not None:
+        return load_noises(config.data.background_noise)
+    clips = [load_clip(e.path) / 32768.0 for e in train if e.word == SILENCE and e.path is not None]
+    return [c for c in clips if np.sqrt(np.mean(c**2)) > 1e-3]
+
+
+def _fingerprint(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _measure_size(arch: Architecture, input_shape: tuple[int, int], labels: list[str], metadata: dict) -> int:
+    """Bytes of ``arch`` as int8 .tflite with metadata (cached: sizes do not depend on the weights)."""
+    import tensorflow as tf
+
+    model = build(arch, input_shape, len(labels))
+    metadata = {**metadata, "model": {**metadata["model"], **_model_info(arch, model)}}
+    key = _fingerprint(tf.__version__, arch.to_dict(), input_shape, len(labels), len(json.dumps(metadata)))
+    store = JsonStore("model_sizes")
+    hit = store.get(key)
+    if hit:
+        return int(hit["bytes"])
+    rng = np.random.default_rng(0)
+    # trained-like weights: the converter shares or drops identical (e.g. all-zero) buffers of untrained layers
+    for weight in model.weights:
+        values = (rng.uniform(0.5, 1.5, weight.shape) if "variance" in weight.path
+                  else rng.normal(0.0, 0.1, weight.shape))
+        weight.assign(values.astype(weight.dtype))
+    rep = rng.integers(-128, 128, (8, *input_shape)).astype(np.int8)
+    size = len(convert(model, arch, rep, metadata))
+    store.put(key, {"bytes": size})
+    store.save()
+    return size
+
+
+def _model_info(arch: Architecture, model) -> dict:
+    """The architecture part of the metadata (measured sizes include it)."""
+    return {**arch.to_dict(), "description": arch.describe(), "params": int(model.count_params())}
+
+
+def _architecture(config: Config, preset: Preset, input_shape: tuple[int, int], labels: list[str],
+                  metadata: dict) -> tuple[Architecture, int]:
+    name = config.model.architecture
+    pool = [a for a in candidates(name) if a.name != "ds_cnn" or a.depth in preset.depths]
+
+    def measure(arch: Architecture) -> int:
+        return _measure_size(arch, input_shape, labels, metadata)
+
+    if name == "tiny_conv":
+        arch = pool[0]
+        size = measure(arch)
+        if size > config.model.size_budget:
+            raise KwsError(f"--size-budget {config.model.size_budget}: tiny_conv for {len(labels)} classes is "
+                           f"{size} bytes; raise the budget or use --architecture ds_cnn")
+        return arch, size
+    # the margin covers flatbuffer padding when the tuned threshold changes the metadata's length
+    return fit_budget(pool, input_shape, len(labels), config.model.size_budget - SIZE_MARGIN, measure)
+
+
+def _features(store: FeatureStore, examples: list[Example], what: str, variants: int = 0) -> np.ndarray:
+    with bar() as progress:
+        task = progress.add_task(f"features: {what}", total=len(examples))
+
+        def advance(n: int) -> None:
+            progress.advance(task, n)
+
+        if variants:
+            return store.variants(examples, variants, advance)
+        return store.clean(examples, advance)
+
+
+def _train_progress():
+    """A rich bar for training steps (ETA) plus a log line per epoch."""
+    progress = bar()
+    task = progress.add_task("training", total=1)
+
+    def update(phase: str, step: int, total: int, metrics: dict) -> None:
+        if "val_accuracy" in metrics:
+            log.info("%s epoch %d: loss %.3f, accuracy %.3f, val accuracy %.3f", phase, metrics["epoch"] + 1,
+                     metrics["loss"], metrics["accuracy"], metrics["val_accuracy"])
+        progress.update(task, total=total, completed=step,
+                        description=f"training ({phase}, loss {metrics.get('loss', 0):.3f})")
+
+    return progress, update
+
+
+def train_model(config: Config, *, out: Path | None = None, report_stem: str | None = None,
+                jobs: int | None = None) -> TrainResult:
+    """Train, quantize and evaluate the model ``config`` describes; write
+    ``<build>/model.tflite`` (or ``out``) and reports under ``<reports>/``."""
+    started = time.monotonic()
+    preset = PRESETS[config.train.preset]
+    labels = config.labels
+    seed = config.model.seed
+    frontend = FrontendParams()
+    data = _select(config, preset, labels)
+    augment = AugmentConfig()
+    store = FeatureStore(frontend, augment, _noises(config, data.train), jobs=jobs)
+    log.info("data: %d train (%d real), %d val, %d test examples", len(data.train),
+             sum(not e.synthetic for e in data.train), len(data.val), len(data.test))
+    variants = _features(store, data.train, "training clips (augmented)", preset.variants)
+    clean = _features(store, data.train, "training clips")
+    x_val = _features(store, data.val, "validation clips")
+    x_test = _features(store, data.test, "test clips")
+    input_shape = (frontend.num_frames, frontend.num_channels)
+
+    data_sha = _fingerprint(sorted((e.key, e.target) for e in data.train))[:16]
+    metadata = {"labels": labels, "frontend": frontend.to_dict(), "smoothing": DEFAULT_SMOOTHING.to_dict(),
+                "model": {"architecture": config.model.architecture, "size_budget": config.model.size_budget,
+                          "seed": seed, "data_sha256": data_sha}}
+    arch, _ = _architecture(config, preset, input_shape, labels, metadata)
+    log.info("architecture: %s", arch.describe())
+
+    targets = np.array([e.target for e in data.train])
+    synthetic = np.array([e.synthetic for e in data.train])
+    weights = class_weights(data.train, len(labels))[targets] * np.where(synthetic, preset.fit.synthetic_weight, 1.0)
+    real = ~synthetic | (targets < 2)
+    options = preset.fit
+    few_real = min(int(class_counts([e for e in data.train if not e.synthetic], len(labels))[i])
+                   for i in range(2, len(labels)))
+    if few_real < FEW_REAL and synthetic.any():
+        base = options.phases[0]
+        options = replace(options, phases=(replace(base, name="pretrain"),
+                                           Phase("finetune", preset.finetune_epochs, base.learning_rate / 10,
+                                                 real_only=True)))
+        log.info("few real clips (%d for the rarest keyword): TTS pretraining, then fine-tuning on real clips",
+                 few_real)
+    build_dir = config.paths.build
+    checkpoints = Checkpoints(build_dir / "checkpoints",
+                              _fingerprint(data_sha, arch.to_dict(), asdict(options), augment.digest(), seed,
+                                           preset.variants, labels))
+    progress, update = _train_progress()
+    fit_started = time.monotonic()
+    with progress:
+        model, fitted = fit(lambda: build(arch, input_shape, len(labels)), TrainData(variants, clean, targets,
+                            weights, real), (x_val, np.array([e.target for e in data.val])), options, augment,
+                            seed, checkpoints, update)
+    fit_seconds = time.monotonic() - fit_started
+
+    rng = np.random.default_rng(seed)
+    representative = np.concatenate([clean[rng.permutation(len(clean))[:200]],
+                                     variants[rng.permutation(len(clean))[:100], 0]])
+    metadata["model"].update(_model_info(arch, model))
+    tflite = convert(model, arch, representative, metadata)
+
+    y_test = np.array([e.target for e in data.test])
+    float_probs = model.predict(x_test.astype(np.float32), batch_size=512, verbose=0)
+    metrics = _clip_metrics(tflite, x_test, y_test, labels, float_probs)
+
+    stream_report = None
+    if preset.stream_minutes:
+        stream_report, smoothing = _streaming(config, preset, tflite, data, labels, frontend, store)
+        metadata["smoothing"] = smoothing.to_dict()
+        tflite = write_metadata(tflite, metadata)
+    if len(tflite) > config.model.size_budget:
+        raise KwsError(f"--size-budget {config.model.size_budget}: the trained model is {len(tflite)} bytes; "
+                       "raise the budget")
+    model_path = out or build_dir / "model.tflite"
+    write_bytes_atomic(model_path, tflite)
+    seconds = time.monotonic() - started
+    summary = {
+        "labels": labels,
+        "model": {**metadata["model"], "tflite_bytes": len(tflite), "path": str(model_path),
+                  "size_budget": config.model.size_budget, "seed": seed},
+        "data": {"manifest": str(config.data.manifest), "train": len(data.train),
+                 "train_real": int((~synthetic).sum()), "val": len(data.val), "test": len(data.test),
+                 "test_is_real": data.test_is_real, "data_sha256": data_sha},
+        "training": {"epochs_run": fitted.epochs_run, "best_epoch": fitted.best_epoch,
+                     "best_val_accuracy": fitted.best_val_accuracy, "resumed_from": fitted.resumed_from,
+                     "history": fitted.history, "seconds": fit_seconds,
+                     "phases": [asdict(p) for p in options.phases]},
+        "metrics": metrics,
+        "streaming": stream_report,
+        "seconds": seconds,
+    }
+    plots = _plots(summary, labels)
+    paths = report.write_report(summary, config.paths.reports, report_stem or "train", plots)
+    return TrainResult(model_path, paths, _headline(metrics, stream_report), seconds, len(tflite), arch.to_dict())
+
+
+def _headline(metrics: dict, stream_report: dict | None) -> dict:
+    """The full metrics plus flat headline keys (int8_accuracy, float_accuracy, fa_per_hour, detection_rate)."""
+    test = (stream_report or {}).get("test", {})
+    return {**metrics, "streaming": stream_report, "int8_accuracy": metrics["int8"]["accuracy"],
+            "float_accuracy": metrics.get("float", {}).get("accuracy"), "fa_per_hour": test.get("fa_per_hour"),
+            "detection_rate": test.get("detection_rate")}
+
+
+def _clip_metrics(tflite: bytes, x_test: np.ndarray, y_test: np.ndarray, labels: list[str],
+                  float_probs: np.ndarray | None) -> dict:
+    int8_scores = TflmModel(tflite).scores(x_test)
+    int8 = evaluate.classification_metrics(y_test, int8_scores, labels)
+    int8["curves"] = evaluate.keyword_curves(y_test, (int8_scores.astype(np.float64) + 128) / 256, labels)
+    metrics = {"int8": int8, "test_count": int(len(y_test))}
+    if float_probs is not None:
+        flt = evaluate.classification_metrics(y_test, float_probs, labels)
+        drop = 100 * (int8["accuracy"] - flt["accuracy"])
+        metrics.update(float=flt, int8_minus_float_points=drop, int8_check=bool(drop >= -MAX_INT8_DROP))
+        if drop < -MAX_INT8_DROP:
+            log.warning("int8 accuracy is %.2f points below float (limit %.1f)", -drop, MAX_INT8_DROP)
+    return metrics
+
+
+def _streaming(config: Config, preset: Preset, tflite: bytes, data: _Data, labels: list[str],
+               frontend: FrontendParams, store: FeatureStore) -> tuple[dict, SmoothingParams]:
+    """Tune the threshold on a validation stream, report on a test stream."""
+    augmenter = Augmenter(store.augment, store.noises)
+    mask = keyword_mask(labels)
+    params = DEFAULT_SMOOTHING
+    results = {}
+    for name, spoken, others in (("tuning", data.val_all, data.val_all), ("test", data.test, data.test_all)):
+        keywords = [(load_clip(e.path), e.target) for e in spoken if e.target >= 2 and e.path is not None]
+        fillers = [load_clip(e.path) for e in others if e.target == 1 and e.path is not None]
+        rng = np.random.default_rng([config.model.seed, len(results)])
+        stream = streaming.build_stream(rng, keywords, fillers, augmenter, preset.stream_minutes * 60)
+        results[name] = (stream, streaming.run_stream(tflite, stream, frontend, params, mask))
+    threshold = streaming.tune_threshold(results["tuning"][1], config.train.target_fa_per_hour)
+    tuned = replace(params, threshold=threshold)
+    stream_report = {
+        "smoothing": tuned.to_dict(),
+        "target_fa_per_hour": config.train.target_fa_per_hour,
+        "tuning": results["tuning"][1][threshold].to_dict(),
+        "test": results["test"][1][threshold].to_dict() | {"filler_clips": results["test"][0].filler_clips},
+        "test_sweep": [s.to_dict() for s in results["test"][1]],
+    }
+    return stream_report, tuned
+
+
+def _plots(summary: dict, labels: list[str]) -> dict[str, bytes]:
+    metrics = summary["metrics"]
+    plots = {
+        "confusion": report.plot_confusion(metrics["int8"]["confusion"], labels, "int8 model, test speakers"),
+        "roc_det": report.plot_roc_det(metrics["int8"]["curves"], "int8 model, test speakers"),
+    }
+    if summary.get("training", {}).get("history"):
+        plots["training"] = report.plot_training(summary["training"]["history"], "training")
+    if summary.get("streaming"):
+        s = summary["streaming"]
+        plots["streaming"] = report.plot_streaming(s["test_sweep"], s["smoothing"]["threshold"],
+                                                   "streaming, test audio")
+    return plots
+
+
+def evaluate_model(config: Config, model_path: Path, *, report_stem: str = "eval") -> dict:
+    """Score an existing .tflite on the manifest's test clips (and streaming audio)."""
+    if not model_path.is_file():
+        raise KwsError(f"{model_path}: no such model; train one with `kws train` or pass --model")
+    tflite = model_path.read_bytes()
+    metadata = read_metadata(tflite)
+    if not metadata:
+        raise KwsError(f"{model_path}: no kws metadata (labels, frontend); kws eval needs a model from `kws train`")
+    labels = metadata["labels"]
+    frontend = FrontendParams.from_dict(metadata["frontend"])
+    preset = PRESETS[config.train.preset]
+    config = config.override({"keywords": [label.replace("_", " ") for label in labels[2:]]})
+    data = _select(config, preset, labels)
+    store = FeatureStore(frontend, AugmentConfig(), _noises(config, data.train))
+    x_test = _features(store, data.test, "test clips")
+    y_test = np.array([e.target for e in data.test])
+    metrics = _clip_metrics(tflite, x_test, y_test, labels, None)
+    stream_report = None
+    if preset.stream_minutes:
+        stream_report, _ = _streaming(config, preset, tflite, data, labels, frontend, store)
+    summary = {"labels": labels, "model": {**metadata.get("model", {}), "path": str(model_path),
+                                          "tflite_bytes": len(tflite)},
+               "metrics": metrics, "streaming": stream_report}
+    paths = report.write_report(summary, config.paths.reports, report_stem, _plots(summary, labels))
+    return {"metrics": _headline(metrics, stream_report), "streaming": stream_report, "reports": paths}

@@ -1,0 +1,181 @@
+"""Streaming evaluation: long audio, the firmware's smoothing, detections and false accepts.
+
+``build_stream`` lays non-keyword speech clips (``_unknown_`` material) and
+noise-only stretches end to end over a continuous background-noise bed, and
+places keyword clips at known times between them.  ``stream_scores`` runs the
+frontend over the whole stream (one continuous state, as the firmware does)
+and the int8 model every ``inference_period_ms`` on the last window of
+frames.  ``score`` applies the posterior smoothing and matches detections to
+keyword events: a detection of the right word from the keyword's start until
+``average_window_ms`` + 0.5 s after its end is a hit; every other detection is
+a false accept.  ``tune_threshold`` picks the lowest threshold whose false
+accepts per hour stay within a target.
+
+The int8 model runs in TensorFlow Lite's interpreter here (TFLM's reference
+kernels are ~100x slower); ``stream_scores`` can cross-check a sample of
+windows against TFLM.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from kws.audio.frontend import compute_features
+from kws.audio.frontend_params import FrontendParams
+from kws.audio.io import SAMPLE_RATE
+from kws.train.augment import Augmenter
+from kws.train.quantize import quiet
+from kws.train.smoothing import SmoothingParams, averaged_stream, detect_averaged
+
+MATCH_SLACK_MS = 500
+
+
+@dataclass
+class Stream:
+    """Long int16 audio with the keyword events placed in it."""
+
+    samples: np.ndarray
+    events: list[tuple[int, int, int]] = field(default_factory=list)  # (start ms, end ms, class)
+    filler_clips: int = 0
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / SAMPLE_RATE
+
+    @property
+    def non_keyword_s(self) -> float:
+        return self.duration_s - sum(end - start for start, end, _ in self.events) / 1000
+
+
+def build_stream(rng: np.random.Generator, keywords: Sequence[tuple[np.ndarray, int]], fillers: Sequence[np.ndarray],
+                 augmenter: Augmenter, non_keyword_s: float, keyword_every_s: float = 8.0) -> Stream:
+    """At least ``non_keyword_s`` seconds of fillers and noise, a keyword about every
+    ``keyword_every_s`` seconds (each keyword clip used once, in a random order)."""
+    pieces: list[np.ndarray] = []
+    events = []
+    position = 0  # samples
+    filler_time = 0
+    next_keyword = rng.exponential(keyword_every_s) * SAMPLE_RATE
+    order = list(rng.permutation(len(keywords)))
+    while filler_time < non_keyword_s * SAMPLE_RATE:
+        if order and filler_time >= next_keyword:
+            clip, target = keywords[order.pop()]
+            piece = _level(clip, rng)
+            events.append((position * 1000 // SAMPLE_RATE, (position + len(piece)) * 1000 // SAMPLE_RATE, target))
+            next_keyword += rng.exponential(keyword_every_s) * SAMPLE_RATE
+        elif fillers and rng.random() < 0.8:
+            piece = _level(fillers[int(rng.integers(len(fillers)))], rng)
+            filler_time += len(piece)
+        else:
+            piece = np.zeros(int(rng.uniform(0.3, 3.0) * SAMPLE_RATE), np.int16)
+            filler_time += len(piece)
+        pieces.append(piece)
+        position += len(piece)
+        gap = np.zeros(int(rng.uniform(0.05, 0.6) * SAMPLE_RATE), np.int16)
+        pieces.append(gap)
+        position += len(gap)
+        filler_time += len(gap)
+    speech = np.concatenate(pieces).astype(np.float64)
+    bed = np.concatenate([augmenter.noise(min(10 * SAMPLE_RATE, len(speech) - s), rng)
+                          * 10 ** (rng.uniform(-65, -35) / 20) * 32768
+                          for s in range(0, len(speech), 10 * SAMPLE_RATE)])
+    samples = np.clip(np.round(speech + bed), -32768, 32767).astype(np.int16)
+    return Stream(samples, events, filler_clips=len(fillers))
+
+
+def _level(clip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A clip at a random loudness (peak between -26 and -3 dBFS)."""
+    peak = max(int(np.abs(clip.astype(np.int32)).max()), 1)
+    gain = 32767 * 10 ** (rng.uniform(-26, -3) / 20) / peak
+    return np.clip(np.round(clip * gain), -32768, 32767).astype(np.int16)
+
+
+def stream_scores(tflite: bytes, samples: np.ndarray, frontend: FrontendParams, period_ms: int,
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(times ms, int8 scores) of the int8 model every ``period_ms`` over the stream."""
+    import tensorflow as tf
+
+    feats = compute_features(samples, frontend)
+    window, stride = frontend.num_frames, frontend.stride_ms
+    step = max(1, period_ms // stride)
+    with warnings.catch_warnings(), quiet():  # tf.lite.Interpreter warns that it moves to LiteRT
+        warnings.simplefilter("ignore")
+        interp = tf.lite.Interpreter(model_content=tflite, num_threads=1)
+        interp.allocate_tensors()
+    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    ends = np.arange(window, len(feats) + 1, step)
+    scores = np.empty((len(ends), int(out["shape"][-1])), np.int8)
+    for row, end in enumerate(ends):
+        interp.set_tensor(inp["index"], feats[end - window : end].reshape(inp["shape"]))
+        interp.invoke()
+        scores[row] = interp.get_tensor(out["index"]).reshape(-1)
+    # frame f ends at sample f * stride + window_samples: the time the firmware would have it
+    times = ((ends - 1) * frontend.stride_samples + frontend.window_samples) * 1000 // frontend.sample_rate
+    return times.astype(np.int64), scores
+
+
+@dataclass
+class StreamScore:
+    threshold: int
+    detections: int
+    hits: int
+    false_accepts: int
+    keywords: int
+    hours: float
+
+    @property
+    def detection_rate(self) -> float | None:
+        return self.hits / self.keywords if self.keywords else None
+
+    @property
+    def fa_per_hour(self) -> float:
+        return self.false_accepts / self.hours if self.hours else 0.0
+
+    def to_dict(self) -> dict:
+        return {"threshold": self.threshold, "detections": self.detections, "hits": self.hits,
+                "false_accepts": self.false_accepts, "keywords": self.keywords, "hours": round(self.hours, 4),
+                "detection_rate": self.detection_rate, "fa_per_hour": self.fa_per_hour}
+
+
+def score(averaged: list, stream: Stream, params: SmoothingParams, threshold: int, mask: int) -> StreamScore:
+    """Detections at ``threshold`` matched against the stream's keyword events."""
+    found = detect_averaged(averaged, threshold, params.suppression_ms, mask)
+    slack = params.average_window_ms + MATCH_SLACK_MS
+    matched = [False] * len(stream.events)
+    false_accepts = 0
+    for hit in found:
+        for i, (start, end, target) in enumerate(stream.events):
+            if start <= hit.time_ms <= end + slack and hit.label == target:
+                matched[i] = True
+                break
+        else:
+            false_accepts += 1
+    return StreamScore(threshold, len(found), sum(matched), false_accepts, len(stream.events),
+                       stream.non_keyword_s / 3600)
+
+
+def sweep(averaged: list, stream: Stream, params: SmoothingParams, mask: int) -> list[StreamScore]:
+    """Scores at every threshold 0..255 (for tuning and DET-style plots)."""
+    # only windows with a keyword on top can ever report; the rest never change the state
+    candidates = [(now, top_score) for now, top_score in averaged if (mask >> top_score[0]) & 1]
+    return [score([c for c in candidates if c[1][1] >= t], stream, params, t, mask) for t in range(256)]
+
+
+def tune_threshold(scores: list[StreamScore], target_fa_per_hour: float) -> int:
+    """The lowest threshold whose false accepts per hour are within the target
+    (255 when none is)."""
+    for s in scores:
+        if s.fa_per_hour <= target_fa_per_hour:
+            return s.threshold
+    return 255
+
+
+def run_stream(tflite: bytes, stream: Stream, frontend: FrontendParams, params: SmoothingParams,
+               mask: int) -> list[StreamScore]:
+    """Model scores over the stream, smoothed, swept over every threshold."""
+    times, scores = stream_scores(tflite, stream.samples, frontend, params.inference_period_ms)
+    return sweep(averaged_stream(scores, times, params), stream, params, mask)

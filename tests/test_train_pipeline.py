@@ -1,0 +1,102 @@
+"""train_model end to end on real speech (quick preset): int8 model within budget,
+metadata, TFLM scores, reports, determinism, resume, kws eval, CLI errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kws.config import Config
+from kws.data.folders import speaker_of
+from kws.data.manifest import Clip, split_for, write_manifest
+from kws.errors import KwsError
+from kws.model_metadata import read_metadata
+from kws.train.quantize import ALLOWED_OPS, input_quantization, op_names
+
+WORDS = ("yes", "no", "up", "down", "_unknown_", "_silence_")
+
+
+def _manifest(dev_set: Path, folder: Path, per_label: int = 45) -> Path:
+    """Real dev-set clips, split by speaker with the manifest's hash rule (salted:
+    the dev set holds only Speech Commands test speakers, one hash range)."""
+    clips = []
+    for label in WORDS:
+        for path in sorted((dev_set / label).glob("*.wav"))[:per_label]:
+            speaker = speaker_of(path.relative_to(dev_set))
+            clips.append(Clip(str(path), label, speaker, "import", split_for(f"test:{speaker}", 20, 30), 1.0))
+    return write_manifest(folder / "data" / "manifest.csv", clips)
+
+
+@pytest.fixture(scope="module")
+def project(dev_set: Path, tmp_path_factory) -> Config:
+    folder = tmp_path_factory.mktemp("project")
+    return Config().override({"keywords": "yes,no", "data.manifest": str(_manifest(dev_set, folder)),
+                              "train.preset": "quick", "paths.build": str(folder / "build"),
+                              "paths.reports": str(folder / "reports")})
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _private_cache(tmp_path_factory) -> None:
+    mp = pytest.MonkeyPatch()
+    mp.setenv("KWS_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def trained(project: Config):
+    from kws.train import train_model
+
+    return train_model(project)
+
+
+def test_quick_training_gives_a_valid_int8_model_and_reports(trained, project: Config) -> None:
+    model = trained.tflite.read_bytes()
+    assert trained.size_bytes == len(model) <= project.model.size_budget
+    assert set(op_names(model)) <= set(ALLOWED_OPS)
+    assert input_quantization(model) == (1.0, 0)
+    meta = read_metadata(model)
+    assert meta["labels"] == ["_silence_", "_unknown_", "yes", "no"]
+    assert meta["frontend"]["num_channels"] == 40
+    assert meta["smoothing"]["threshold"] == trained.metrics["streaming"]["smoothing"]["threshold"]
+    assert meta["model"]["architecture"] == "ds_cnn" and meta["model"]["seed"] == 1
+    m = trained.metrics
+    assert m["test_count"] == sum(m["int8"]["confusion"][i][j] for i in range(4) for j in range(4))
+    assert m["int8_accuracy"] > 0.4  # 4 classes: clearly better than chance after a few epochs
+    assert abs(m["int8_minus_float_points"]) <= 3.0
+    report = json.loads(trained.reports["json"].read_text())
+    assert report["data"]["test_is_real"] and report["metrics"]["int8"]["accuracy"] == m["int8_accuracy"]
+    assert report["streaming"]["test"]["hours"] >= 1 / 60
+    for name in ("confusion", "roc_det", "training", "streaming"):
+        assert trained.reports[name].read_bytes()[:4] == b"\x89PNG"
+    assert "| yes |" in trained.reports["markdown"].read_text()
+
+
+def test_same_data_and_seed_give_the_same_bytes_and_rerun_resumes(trained, project: Config, tmp_path) -> None:
+    from kws.train import train_model
+
+    again = train_model(project.override({"paths.build": str(tmp_path / "b2"),
+                                          "paths.reports": str(tmp_path / "r2")}))
+    assert again.tflite.read_bytes() == trained.tflite.read_bytes()
+    resumed = train_model(project.override({"paths.reports": str(tmp_path / "r3")}))
+    report = json.loads(resumed.reports["json"].read_text())
+    assert report["training"]["resumed_from"] == report["training"]["epochs_run"]
+    assert resumed.tflite.read_bytes() == trained.tflite.read_bytes()
+
+
+def test_eval_rescores_the_model(trained, project: Config) -> None:
+    from kws.train import evaluate_model
+
+    result = evaluate_model(project, trained.tflite)
+    assert result["metrics"]["int8"]["confusion"] == trained.metrics["int8"]["confusion"]
+    assert result["reports"]["json"].name == "eval.json"
+
+
+def test_missing_keyword_data_is_a_one_line_error(project: Config) -> None:
+    from kws.train import train_model
+
+    with pytest.raises(KwsError, match="no training clips for left; add some with `kws data synth --words left`"):
+        train_model(project.override({"keywords": "yes,left"}))
