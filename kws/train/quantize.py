@@ -53,6 +53,7 @@ def convert(model, arch: Architecture, representative: np.ndarray, metadata: dic
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
+        converter._experimental_disable_per_channel = not arch.per_channel  # noqa: SLF001 (no public switch)
         tflite = strip_tensor_names(converter.convert())
     check_model(tflite)
     return write_metadata(tflite, metadata) if metadata else tflite
