@@ -134,7 +134,14 @@ def record_cmd(
 
 @data_app.command("summary")
 def summary_cmd(manifest: Path = MANIFEST) -> None:
-    """Print the class balance of the manifest."""
+    """Print the class balance of the manifest.
+
+    Examples:
+    ```
+    kws data summary
+    kws data summary --manifest other/manifest.csv
+    ```
+    """
     clips = read_manifest(manifest)
     _print_balance(class_balance(clips))
     typer.echo(f"{len(clips)} clips in {manifest}")

@@ -63,9 +63,11 @@ def train(
     """Train a keyword model from the manifest and write an int8 .tflite plus reports.
 
     Examples:
-      kws train --words yes,no
-      kws train --words yes,no,up,down,left,right,on,off,stop,go --size-budget 20480 --seed 1
-      kws train --preset quick
+    ```
+    kws train --words yes,no
+    kws train --words yes,no,up,down,left,right,on,off,stop,go --size-budget 20480 --seed 1
+    kws train --preset quick
+    ```
     """
     from kws.train import train_model
 
@@ -91,8 +93,10 @@ def eval_cmd(
     """Score a trained model on the manifest's test clips and on streaming audio.
 
     Examples:
-      kws eval
-      kws eval --model build/model.tflite --json
+    ```
+    kws eval
+    kws eval --model build/model.tflite --json
+    ```
     """
     from kws.train import evaluate_model
 

@@ -1,0 +1,27 @@
+"""`kws demo --quick`: the whole flow on the emulated board, end to end."""
+
+from __future__ import annotations
+
+from kws.data.manifest import read_manifest
+from kws.demo import run_demo
+
+
+def test_quick_demo_end_to_end(tmp_path):
+    lines = []
+    result = run_demo(tmp_path / "demo", quick=True, say=lines.append)
+    # every stage ran and said so
+    assert [line for line in lines if line.startswith("[bold]")][-1].startswith("[bold]5/5")
+    assert result.model.is_file() and 2048 < result.model_bytes <= 20480
+    assert result.labels == ("_silence_", "_unknown_", "yes", "no")
+    # the device computed exactly what the host computed for every held-out clip
+    assert result.eval_clips >= 8
+    assert result.bit_exact_clips == result.eval_clips
+    assert result.device_accuracy == result.host_accuracy
+    assert 0 < result.firmware_flash_bytes < 1024 * 1024 and 0 < result.firmware_ram_bytes < 128 * 1024
+    assert any(p.name == "device_eval.md" and p.is_file() for p in result.reports)
+    assert any(p.name == "train.md" and p.is_file() for p in result.reports)
+    # held-out voices were never trained on
+    clips = read_manifest(tmp_path / "demo" / "data" / "manifest.csv")
+    train_voices = {c.speaker for c in clips if c.split == "train"}
+    test_voices = {c.speaker for c in clips if c.split == "test"}
+    assert test_voices and not train_voices & test_voices
