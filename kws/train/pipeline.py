@@ -54,6 +54,7 @@ class Preset:
     stream_minutes: float           # non-keyword audio in each streaming evaluation
     depths: tuple[int, ...]         # DS-CNN depths the budget search tries
     max_per_class: int | None = None
+    unknown_ratio: float = 3.0      # at most this many _unknown_ examples per keyword example (mean)
 
 
 PRESETS = {
@@ -100,6 +101,8 @@ def _select(config: Config, preset: Preset, labels: list[str]) -> _Data:
     if missing:
         raise KwsError(f"{manifest}: no training clips for {', '.join(missing)}; add some with "
                        f"`kws data synth --words {','.join(missing)}` or `kws data record`")
+    train = _cap_unknown(train, int(preset.unknown_ratio * counts[2:].mean()))
+    counts = class_counts(train, len(labels))
     silence_needed = max(0, int(counts[2:].mean()) - int(counts[0]))
     train += silence_examples(silence_needed, "train", config.model.seed)
     val_all = [e for e in examples if e.split == "val"]
@@ -132,6 +135,13 @@ def _cap(examples: list[Example], per_class: int, seed: int) -> list[Example]:
             seen[target] = seen.get(target, 0) + 1
             kept.append(examples[i])
     return kept
+
+
+def _cap_unknown(train: list[Example], limit: int) -> list[Example]:
+    """At most ``limit`` _unknown_ examples: real recordings first, then TTS, each in content-hash order."""
+    unknown = sorted((e for e in train if e.target == 1), key=lambda e: (e.synthetic, e.key))
+    dropped = {id(e) for e in unknown[limit:]}
+    return [e for e in train if id(e) not in dropped]
 
 
 def _noises(config: Config, train: list[Example]) -> list[np.ndarray]:
@@ -339,26 +349,28 @@ def _clip_metrics(tflite: bytes, x_test: np.ndarray, y_test: np.ndarray, labels:
 
 
 def _streaming(config: Config, preset: Preset, tflite: bytes, data: _Data, labels: list[str],
-               frontend: FrontendParams, store: FeatureStore) -> tuple[dict, SmoothingParams]:
-    """Tune the threshold on a validation stream, report on a test stream."""
+               frontend: FrontendParams, store: FeatureStore,
+               fixed: SmoothingParams | None = None) -> tuple[dict, SmoothingParams]:
+    """Tune the smoothing on a validation stream (unless ``fixed``), report on a test stream."""
     augmenter = Augmenter(store.augment, store.noises)
     mask = keyword_mask(labels)
-    params = DEFAULT_SMOOTHING
-    results = {}
+    streams = {}
     for name, spoken, others in (("tuning", data.val_all, data.val_all), ("test", data.test, data.test_all)):
+        if name == "tuning" and fixed is not None:
+            continue
         keywords = [(load_clip(e.path), e.target) for e in spoken if e.target >= 2 and e.path is not None]
         fillers = [load_clip(e.path) for e in others if e.target == 1 and e.path is not None]
-        rng = np.random.default_rng([config.model.seed, len(results)])
-        stream = streaming.build_stream(rng, keywords, fillers, augmenter, preset.stream_minutes * 60)
-        results[name] = (stream, streaming.run_stream(tflite, stream, frontend, params, mask))
-    threshold = streaming.tune_threshold(results["tuning"][1], config.train.target_fa_per_hour)
-    tuned = replace(params, threshold=threshold)
+        rng = np.random.default_rng([config.model.seed, 0 if name == "tuning" else 1])
+        streams[name] = streaming.build_stream(rng, keywords, fillers, augmenter, preset.stream_minutes * 60)
+    tuned = fixed or streaming.tune(tflite, streams["tuning"], frontend, DEFAULT_SMOOTHING, mask,
+                                    config.train.target_fa_per_hour)
+    sweep = streaming.run_stream(tflite, streams["test"], frontend, tuned, mask)
     stream_report = {
         "smoothing": tuned.to_dict(),
         "target_fa_per_hour": config.train.target_fa_per_hour,
-        "tuning": results["tuning"][1][threshold].to_dict(),
-        "test": results["test"][1][threshold].to_dict() | {"filler_clips": results["test"][0].filler_clips},
-        "test_sweep": [s.to_dict() for s in results["test"][1]],
+        "tuned": fixed is None,
+        "test": sweep[tuned.threshold].to_dict() | {"filler_clips": streams["test"].filler_clips},
+        "test_sweep": [s.to_dict() for s in sweep],
     }
     return stream_report, tuned
 
@@ -397,7 +409,8 @@ def evaluate_model(config: Config, model_path: Path, *, report_stem: str = "eval
     metrics = _clip_metrics(tflite, x_test, y_test, labels, None)
     stream_report = None
     if preset.stream_minutes:
-        stream_report, _ = _streaming(config, preset, tflite, data, labels, frontend, store)
+        fixed = SmoothingParams.from_dict(metadata["smoothing"]) if metadata.get("smoothing") else DEFAULT_SMOOTHING
+        stream_report, _ = _streaming(config, preset, tflite, data, labels, frontend, store, fixed)
     summary = {"labels": labels, "model": {**metadata.get("model", {}), "path": str(model_path),
                                           "tflite_bytes": len(tflite)},
                "metrics": metrics, "streaming": stream_report}

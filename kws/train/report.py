@@ -139,8 +139,9 @@ def markdown(report: dict) -> str:
             "",
             "## Streaming (posterior smoothing as on the device)",
             "",
-            f"Threshold {s['smoothing']['threshold']} tuned for <= {s['target_fa_per_hour']} false accepts/hour on "
-            f"{s['tuning']['hours'] * 60:.0f} min of validation audio. On {t['hours'] * 60:.0f} min of test "
+            f"Threshold {s['smoothing']['threshold']}, averaging window {s['smoothing']['average_window_ms']} ms"
+            + (f" (tuned for <= {s['target_fa_per_hour']} false accepts/hour on validation audio)" if s["tuned"]
+               else " (from the model's metadata)") + f". On {t['hours'] * 60:.0f} min of test "
             f"audio (non-keyword speech and noise, {t['keywords']} keywords placed): "
             f"detection rate {_pct(t['detection_rate'])}, {t['fa_per_hour']:.2f} false accepts/hour "
             f"({t['false_accepts']} false accepts).",

@@ -9,7 +9,7 @@ frames.  ``score`` applies the posterior smoothing and matches detections to
 keyword events: a detection of the right word from the keyword's start until
 ``average_window_ms`` + 0.5 s after its end is a hit; every other detection is
 a false accept.  ``tune_threshold`` picks the lowest threshold whose false
-accepts per hour stay within a target.
+accepts per hour stay within a target; ``tune`` also picks the averaging window.
 
 The int8 model runs in TensorFlow Lite's interpreter here (TFLM's reference
 kernels are ~100x slower); ``stream_scores`` can cross-check a sample of
@@ -19,7 +19,7 @@ windows against TFLM.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
@@ -32,6 +32,7 @@ from kws.train.quantize import quiet
 from kws.train.smoothing import SmoothingParams, averaged_stream, detect_averaged
 
 MATCH_SLACK_MS = 500
+WINDOWS_MS = (500, 1000)  # averaging windows the tuning tries
 
 
 @dataclass
@@ -179,3 +180,20 @@ def run_stream(tflite: bytes, stream: Stream, frontend: FrontendParams, params: 
     """Model scores over the stream, smoothed, swept over every threshold."""
     times, scores = stream_scores(tflite, stream.samples, frontend, params.inference_period_ms)
     return sweep(averaged_stream(scores, times, params), stream, params, mask)
+
+
+def tune(tflite: bytes, stream: Stream, frontend: FrontendParams, base: SmoothingParams, mask: int,
+         target_fa_per_hour: float) -> SmoothingParams:
+    """Smoothing for ``stream``: for each averaging window in ``WINDOWS_MS`` the lowest
+    threshold within the false-accept target; the window detecting most keywords wins."""
+    times, scores = stream_scores(tflite, stream.samples, frontend, base.inference_period_ms)
+    best: tuple[tuple[float, float], SmoothingParams] | None = None
+    for window in WINDOWS_MS:
+        params = replace(base, average_window_ms=window)
+        results = sweep(averaged_stream(scores, times, params), stream, params, mask)
+        chosen = results[tune_threshold(results, target_fa_per_hour)]
+        key = (chosen.detection_rate or 0.0, -chosen.fa_per_hour)
+        if best is None or key > best[0]:
+            best = (key, replace(params, threshold=chosen.threshold))
+    assert best is not None
+    return best[1]
