@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from kws.boards import load_board
 from kws.data.manifest import read_manifest
-from kws.demo import run_demo
+from kws.demo import DEMO_BOARD, run_demo
+from kws.device.session import identify, open_session
+from kws.export.project import load_project
+from kws.monitor import eval_clips, evaluate
 
 
-def test_quick_demo_end_to_end(tmp_path):
+def test_quick_demo_end_to_end_then_real_speech_on_the_device(tmp_path, dev_set):
     lines = []
     result = run_demo(tmp_path / "demo", quick=True, say=lines.append)
     # every stage ran and said so
@@ -25,3 +29,13 @@ def test_quick_demo_end_to_end(tmp_path):
     train_voices = {c.speaker for c in clips if c.split == "train"}
     test_voices = {c.speaker for c in clips if c.split == "test"}
     assert test_voices and not train_voices & test_voices
+
+    # the kws-trained model on the device == on the host, bit for bit, on 50 real clips
+    project = load_project(tmp_path / "demo" / "build" / "firmware" / DEMO_BOARD)
+    clips = eval_clips(dev_set, project.labels, limit=50)
+    with open_session(project, load_board(DEMO_BOARD)) as link:
+        identify(link)
+        report = evaluate(link, clips, project.labels, result.model.read_bytes(), project.frontend,
+                          board=DEMO_BOARD, model_id=project.model_id)
+    assert len(report.clips) == 50
+    assert all(clip.bit_exact for clip in report.clips)
