@@ -23,19 +23,32 @@ def test_same_seed_same_variant_different_seed_different() -> None:
     a = aug(clip, np.random.default_rng([7, 1]))
     b = aug(clip, np.random.default_rng([7, 1]))
     c = aug(clip, np.random.default_rng([7, 2]))
-    assert a.dtype == np.int16 and a.shape == (SR,)
+    assert a.dtype == np.int16 and len(a) >= SR and (len(a) - SR) % 320 == 0
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 
 
 def test_noise_is_mixed_at_the_requested_snr() -> None:
     config = AugmentConfig(shift_ms=0, stretch_p=0, pitch_p=0, reverb_p=0, eq_p=0, bandpass_p=0,
-                           gain_db=(0.0, 0.0), noise_p=1.0, snr_db=(10.0, 10.0))
+                           gain_db=(0.0, 0.0), noise_p=1.0, snr_db=(10.0, 10.0), context_p=0.0)
     clip = _tone_word()
     noisy = Augmenter(config)(clip, np.random.default_rng(3)).astype(np.float64)
     noise = noisy - clip
     snr = 10 * np.log10(np.mean(clip.astype(np.float64) ** 2) / np.mean(noise**2))
     assert snr == pytest.approx(10.0, abs=0.3)
+
+
+def test_lead_in_is_background_at_the_clip_noise_level() -> None:
+    config = AugmentConfig(shift_ms=0, stretch_p=0, pitch_p=0, reverb_p=0, eq_p=0, bandpass_p=0,
+                           gain_db=(0.0, 0.0), noise_p=1.0, snr_db=(20.0, 20.0), context_p=1.0)
+    clip = _tone_word()
+    out = Augmenter(config, stride=320)(clip, np.random.default_rng(5)).astype(np.float64)
+    lead = len(out) - SR
+    assert 0.5 * SR <= lead <= 2 * SR and lead % 320 == 0
+    lead_rms = np.sqrt(np.mean(out[:lead] ** 2))
+    clip_noise_rms = np.sqrt(np.mean((out[lead:] - clip) ** 2))
+    assert lead_rms == pytest.approx(clip_noise_rms, rel=0.2)
+    assert np.abs(out[lead:] - clip).max() < np.abs(clip).max()  # the clip itself is unchanged beneath
 
 
 def test_recorded_noise_is_used_when_given() -> None:
@@ -72,7 +85,7 @@ def test_shift_and_reverb_keep_length_and_energy() -> None:
 
 def test_silence_clips_are_quiet_but_not_all_digital_zero() -> None:
     aug = Augmenter(AugmentConfig())
-    levels = [20 * np.log10(np.sqrt(np.mean(aug.silence(np.random.default_rng(i)).astype(np.float64) ** 2))
+    levels = [20 * np.log10(np.sqrt(np.mean(aug.silence(np.random.default_rng(i))[-SR:].astype(np.float64) ** 2))
                             / 32768 + 1e-12) for i in range(40)]
     assert max(levels) < -15 and np.median(levels) < -30 and len(set(np.round(levels))) > 10
 

@@ -1,6 +1,8 @@
 """Augmentation that closes the gap between synthetic, clean and real speech.
 
 Waveform side (int16 in, int16 out, one clip at a time, seeded per clip):
+a lead-in of background before the clip (so the frontend's noise estimate
+starts adapted, as on a device that has been listening for a while),
 speed and pitch (audiomentations), time shift, room reverb from a synthetic
 impulse response, band-limiting / EQ of cheap microphones (audiomentations),
 gain, and background noise at a random SNR: a random stretch of a real noise
@@ -38,13 +40,15 @@ class AugmentConfig:
     stretch: tuple[float, float] = (0.85, 1.15)
     pitch_p: float = 0.25
     semitones: tuple[float, float] = (-3.0, 3.0)
-    reverb_p: float = 0.3
+    reverb_p: float = 0.2
     rt60_s: tuple[float, float] = (0.1, 0.7)
     eq_p: float = 0.3
     bandpass_p: float = 0.15
-    gain_db: tuple[float, float] = (-15.0, 8.0)
-    noise_p: float = 0.8
-    snr_db: tuple[float, float] = (3.0, 30.0)
+    gain_db: tuple[float, float] = (-10.0, 6.0)
+    noise_p: float = 0.5
+    snr_db: tuple[float, float] = (8.0, 30.0)
+    context_p: float = 0.5         # share of variants with a background lead-in: the frontend's noise
+    context_s: tuple[float, float] = (0.5, 2.0)  # estimate then starts adapted, as when streaming
     time_masks: int = 2
     time_mask_frames: int = 6
     freq_masks: int = 2
@@ -79,11 +83,12 @@ def load_noises(folder: Path | None) -> list[np.ndarray]:
 class Augmenter:
     """Applies ``AugmentConfig`` to clips; all randomness comes from the caller's rng."""
 
-    def __init__(self, config: AugmentConfig, noises: Sequence[np.ndarray] = ()) -> None:
+    def __init__(self, config: AugmentConfig, noises: Sequence[np.ndarray] = (), stride: int = 320) -> None:
         import audiomentations as am  # imported here: it pulls in librosa
 
         self.config = config
         self.noises = list(noises)
+        self.stride = stride  # lead-ins are whole frontend strides, so frames stay aligned with the clip
         self._stretch = am.TimeStretch(*config.stretch, leave_length_unchanged=True, p=1.0)
         self._pitch = am.PitchShift(*config.semitones, p=1.0)
         self._eq = am.SevenBandParametricEQ(-9.0, 9.0, p=1.0)
@@ -103,13 +108,21 @@ class Augmenter:
             have += take
         return np.concatenate(pieces)
 
+    def _context(self, rng: np.random.Generator) -> int:
+        """Samples of lead-in audio (0: none), a whole number of frontend strides."""
+        if rng.random() >= self.config.context_p:
+            return 0
+        return int(rng.uniform(*self.config.context_s) * SAMPLE_RATE) // self.stride * self.stride
+
     def silence(self, rng: np.random.Generator) -> np.ndarray:
-        """A 1 s ``_silence_`` clip: background at a random level, sometimes near-digital silence."""
+        """A ``_silence_`` clip (1 s, plus lead-in): background at a random level,
+        sometimes near-digital silence."""
         level_db = rng.uniform(-75.0, -20.0) if rng.random() < 0.9 else rng.uniform(-96.0, -75.0)
-        return _to_int16(self.noise(CLIP, rng) * 10 ** (level_db / 20))
+        return _to_int16(self.noise(CLIP + self._context(rng), rng) * 10 ** (level_db / 20))
 
     def __call__(self, clip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """One random variant of an int16 1 s clip."""
+        """One random variant of an int16 1 s clip; it may start with a lead-in of
+        background only (the last second is the clip)."""
         c = self.config
         x = clip.astype(np.float32) / 32768.0
         # audiomentations draws from the global generators: seed them from ours
@@ -126,11 +139,13 @@ class Augmenter:
             x = self._eq(x, SAMPLE_RATE)
         if rng.random() < c.bandpass_p:
             x = self._bandpass(x, SAMPLE_RATE)
-        x = x.astype(np.float64)
+        speech_rms = np.sqrt(np.mean(x.astype(np.float64) ** 2)) + 1e-9
+        x = np.concatenate([np.zeros(self._context(rng)), x.astype(np.float64)])
         if rng.random() < c.noise_p:
-            speech_rms = np.sqrt(np.mean(x**2)) + 1e-9
-            snr = rng.uniform(*c.snr_db)
-            x = x + self.noise(len(x), rng) * speech_rms / 10 ** (snr / 20)
+            level = speech_rms / 10 ** (rng.uniform(*c.snr_db) / 20)
+        else:  # a faint bed, so a lead-in is never digital silence
+            level = 10 ** (rng.uniform(-80.0, -55.0) / 20)
+        x = x + self.noise(len(x), rng) * level
         x *= 10 ** (rng.uniform(*c.gain_db) / 20)
         return _to_int16(x)
 

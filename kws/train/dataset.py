@@ -155,7 +155,8 @@ _WORKER: dict = {}
 
 
 def _init_worker(frontend: FrontendParams, augment: AugmentConfig, noises: list, clean: bool, count: int) -> None:
-    _WORKER.update(frontend=frontend, augmenter=Augmenter(augment, noises), clean=clean, count=count)
+    _WORKER.update(frontend=frontend, augmenter=Augmenter(augment, noises, frontend.stride_samples), clean=clean,
+                   count=count)
 
 
 def _compute_chunk(task: list[tuple[Example, Path]]) -> np.ndarray:
@@ -173,8 +174,10 @@ def _compute_chunk(task: list[tuple[Example, Path]]) -> np.ndarray:
         else:
             clips.extend(_WORKER["augmenter"](audio, np.random.default_rng(_seed_of(ex.key, v)))
                          for v in range(count))
-    feats = compute_features(np.stack(clips), _WORKER["frontend"]).reshape(len(task), count, -1,
-                                                                            _WORKER["frontend"].num_channels)
+    frontend = _WORKER["frontend"]
+    # variants may start with a lead-in: keep each one's last clip-length of frames
+    feats = np.stack([f[-frontend.num_frames:] for f in compute_features(clips, frontend)])
+    feats = feats.reshape(len(task), count, frontend.num_frames, frontend.num_channels)
     for (_, path), f in zip(task, feats):
         buffer = io.BytesIO()
         np.save(buffer, f)

@@ -10,7 +10,8 @@ and a small state file go to the checkpoint folder; a rerun with the same
 data and options resumes after the last finished epoch.  Early stopping
 watches accuracy on the speaker-disjoint validation split.  A run may have
 two phases: TTS pretraining on everything, then fine-tuning on the real
-clips at a lower learning rate (used when a task has few real clips).
+clips at a lower learning rate (used when a task has both TTS and real clips
+of its keywords).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class Phase:
 class FitOptions:
     phases: tuple[Phase, ...] = (Phase("train", 60, 3e-3),)
     batch_size: int = 64
-    label_smoothing: float = 0.1
+    label_smoothing: float = 0.05
     patience: int = 15
     clean_share: float = 0.15      # share of each epoch's examples shown without augmentation
     synthetic_weight: float = 1.0  # loss weight of TTS examples relative to real ones

@@ -39,7 +39,6 @@ from kws.train.smoothing import SmoothingParams, keyword_mask
 
 log = logging.getLogger(__name__)
 
-FEW_REAL = 50          # fewer real clips per keyword than this: TTS pretraining, then fine-tuning
 MAX_INT8_DROP = 1.0    # points of accuracy the int8 model may lose against the float one
 SIZE_MARGIN = 32       # bytes kept free by the budget search
 
@@ -58,8 +57,8 @@ class Preset:
 
 
 PRESETS = {
-    "full": Preset(variants=8, fit=FitOptions(phases=(Phase("train", 60, 3e-3),)), finetune_epochs=15,
-                   stream_minutes=30.0, depths=(3, 4, 5)),
+    "full": Preset(variants=8, fit=FitOptions(phases=(Phase("train", 80, 3e-3),)), finetune_epochs=15,
+                   stream_minutes=30.0, depths=(4,)),
     "quick": Preset(variants=2, fit=FitOptions(phases=(Phase("train", 20, 5e-3),), batch_size=32, patience=20),
                     finetune_epochs=2, stream_minutes=1.0, depths=(2,), max_per_class=60),
 }
@@ -263,15 +262,15 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
     weights = class_weights(data.train, len(labels))[targets] * np.where(synthetic, preset.fit.synthetic_weight, 1.0)
     real = ~synthetic | (targets < 2)
     options = preset.fit
-    few_real = min(int(class_counts([e for e in data.train if not e.synthetic], len(labels))[i])
-                   for i in range(2, len(labels)))
-    if few_real < FEW_REAL and synthetic.any():
+    real_per_keyword = class_counts([e for e in data.train if not e.synthetic], len(labels))[2:]
+    if synthetic[targets >= 2].any() and real_per_keyword.min() > 0:
+        # TTS pretraining on everything, then fine-tuning on the real recordings (and silence/unknown)
         base = options.phases[0]
         options = replace(options, phases=(replace(base, name="pretrain"),
                                            Phase("finetune", preset.finetune_epochs, base.learning_rate / 10,
                                                  real_only=True)))
-        log.info("few real clips (%d for the rarest keyword): TTS pretraining, then fine-tuning on real clips",
-                 few_real)
+        log.info("TTS pretraining, then fine-tuning on real clips (%d for the rarest keyword)",
+                 real_per_keyword.min())
     build_dir = config.paths.build
     checkpoints = Checkpoints(build_dir / "checkpoints",
                               _fingerprint(data_sha, arch.to_dict(), asdict(options), augment.digest(), seed,
