@@ -8,7 +8,7 @@ import pytest
 from kws.train.augment import AugmentConfig, Augmenter
 from kws.train.evaluate import classification_metrics, keyword_curves, roc_curve
 from kws.train.smoothing import SmoothingParams, averaged_stream, keyword_mask
-from kws.train.streaming import Stream, build_stream, score, sweep, tune_threshold
+from kws.train.streaming import Stream, build_stream, choose_threshold, score, sweep, tune_threshold
 
 SR = 16000
 LABELS = ["_silence_", "_unknown_", "yes", "no"]
@@ -62,26 +62,42 @@ def test_score_counts_hits_misses_and_false_accepts() -> None:
     assert result.fa_per_hour == pytest.approx(2 / (stream.non_keyword_s / 3600))
 
 
-def test_sweep_and_tuning_pick_the_lowest_threshold_within_target() -> None:
+def _distractor_sweep(keyword_p: float):
+    """Sweep of 6 min of scores: one "yes" at ``keyword_p``; "no" at 0.55 in 3 places and
+    "yes" at 0.7 in 1 place outside it (score = p x 256)."""
     stream = Stream(np.zeros(3600 * SR // 10, np.int16), [(5_000, 6_000, 2)])
     params = SmoothingParams(average_window_ms=200, threshold=0, suppression_ms=500, minimum_count=1,
                              inference_period_ms=100)
     times = np.arange(100, 360_000, 100)
     scores = np.full((len(times), 4), -128, np.int8)
     scores[:, 0] = 127
-    scores[(times >= 5_500) & (times <= 6_000), :] = [-128, -128, 127, -128]
-    # distractors of 0.5 s: "no" at 0.55 in 3 places, "yes" at 0.7 in 1 place (score = p x 256)
+    scores[(times >= 5_500) & (times <= 6_000), :] = -128
+    scores[(times >= 5_500) & (times <= 6_000), 2] = min(127, int(keyword_p * 256) - 128)
     for t, cls, p in ((100_000, 3, 0.55), (150_000, 3, 0.55), (200_000, 3, 0.55), (250_000, 2, 0.7)):
         during = (times >= t) & (times < t + 500)
         scores[during] = -128
         scores[during, cls] = int(p * 256) - 128
-    results = sweep(averaged_stream(scores, times, params), stream, params, keyword_mask(LABELS))
+    return sweep(averaged_stream(scores, times, params), stream, params, keyword_mask(LABELS)), stream
+
+
+def test_sweep_and_tuning_pick_the_lowest_threshold_within_target() -> None:
+    results, stream = _distractor_sweep(1.0)
     fa = [r.false_accepts for r in results]
     assert fa[0] >= 4 and fa[int(0.6 * 256)] == 1 and fa[int(0.75 * 256)] == 0
     assert all(r.hits == 1 for r in results[:256])
     hours = stream.non_keyword_s / 3600
     assert tune_threshold(results, 1.5 / hours) == int(0.55 * 256) + 1
     assert tune_threshold(results, 0.0) == int(0.7 * 256) + 1
+    assert choose_threshold(results, 0.0) == (int(0.7 * 256) + 1, True)
+
+
+def test_tuning_keeps_detecting_keywords_when_the_target_is_out_of_reach() -> None:
+    results, _ = _distractor_sweep(0.6)  # the keyword scores below the "yes" distractor
+    keyword = int(0.6 * 256)
+    assert results[keyword].hits == 1 and results[keyword + 1].hits == 0
+    assert tune_threshold(results, 0.0) == int(0.7 * 256) + 1  # silent: detects nothing
+    assert choose_threshold(results, 0.0) == (keyword, False)  # the highest that still detects
+    assert choose_threshold(results, 0.0, min_detection=0.0) == (int(0.7 * 256) + 1, True)
 
 
 def test_classification_metrics_and_roc() -> None:

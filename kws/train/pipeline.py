@@ -32,6 +32,7 @@ from kws.train import evaluate, report, streaming
 from kws.train.augment import AugmentConfig, Augmenter, load_noises
 from kws.train.dataset import (Example, FeatureStore, class_counts, class_weights, examples_from, load_clip,
                                silence_examples)
+from kws.train.equalize import equalize
 from kws.train.fit import Checkpoints, FitOptions, Phase, TrainData, fit
 from kws.train.models import Architecture, build, candidates, fit_budget
 from kws.train.quantize import TflmModel, convert
@@ -287,6 +288,7 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
     representative = np.concatenate([clean[rng.permutation(len(clean))[:200]],
                                      variants[rng.permutation(len(clean))[:100], 0]])
     metadata["model"].update(_model_info(arch, model))
+    equalize(model)  # same float function, weight ranges that suit per-tensor int8
     tflite = convert(model, arch, representative, metadata)
 
     y_test = np.array([e.target for e in data.test])
@@ -341,7 +343,9 @@ def _clip_metrics(tflite: bytes, x_test: np.ndarray, y_test: np.ndarray, labels:
     if float_probs is not None:
         flt = evaluate.classification_metrics(y_test, float_probs, labels)
         drop = 100 * (int8["accuracy"] - flt["accuracy"])
-        metrics.update(float=flt, int8_minus_float_points=drop, int8_check=bool(drop >= -MAX_INT8_DROP))
+        agreement = float((int8_scores.argmax(1) == float_probs.argmax(1)).mean())
+        metrics.update(float=flt, int8_minus_float_points=drop, int8_check=bool(drop >= -MAX_INT8_DROP),
+                       int8_float_agreement=agreement)
         if drop < -MAX_INT8_DROP:
             log.warning("int8 accuracy is %.2f points below float (limit %.1f)", -drop, MAX_INT8_DROP)
     return metrics
@@ -361,12 +365,21 @@ def _streaming(config: Config, preset: Preset, tflite: bytes, data: _Data, label
         fillers = [load_clip(e.path) for e in others if e.target == 1 and e.path is not None]
         rng = np.random.default_rng([config.model.seed, 0 if name == "tuning" else 1])
         streams[name] = streaming.build_stream(rng, keywords, fillers, augmenter, preset.stream_minutes * 60)
-    tuned = fixed or streaming.tune(tflite, streams["tuning"], frontend, DEFAULT_SMOOTHING, mask,
-                                    config.train.target_fa_per_hour)
+    if fixed is None:
+        tuned, target_met = streaming.tune(tflite, streams["tuning"], frontend, DEFAULT_SMOOTHING, mask,
+                                           config.train.target_fa_per_hour)
+        if not target_met:
+            log.warning("no threshold keeps false accepts within %s/hour while detecting %d%% of the validation "
+                        "keywords; using threshold %d (more real recordings of the keywords help)",
+                        config.train.target_fa_per_hour, 100 * streaming.MIN_DETECTION, tuned.threshold)
+    else:
+        tuned, target_met = fixed, None
     sweep = streaming.run_stream(tflite, streams["test"], frontend, tuned, mask)
     stream_report = {
         "smoothing": tuned.to_dict(),
         "target_fa_per_hour": config.train.target_fa_per_hour,
+        "target_met": target_met,
+        "min_detection": streaming.MIN_DETECTION,
         "tuned": fixed is None,
         "test": sweep[tuned.threshold].to_dict() | {"filler_clips": streams["test"].filler_clips},
         "test_sweep": [s.to_dict() for s in sweep],

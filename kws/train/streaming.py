@@ -9,7 +9,11 @@ frames.  ``score`` applies the posterior smoothing and matches detections to
 keyword events: a detection of the right word from the keyword's start until
 ``average_window_ms`` + 0.5 s after its end is a hit; every other detection is
 a false accept.  ``tune_threshold`` picks the lowest threshold whose false
-accepts per hour stay within a target; ``tune`` also picks the averaging window.
+accepts per hour stay within a target; ``choose_threshold`` does so unless
+that threshold would miss most keywords (a device that never reacts is worse
+than one that sometimes reacts wrongly): then it takes the highest threshold
+that still detects ``MIN_DETECTION`` of them and says the target was missed.
+``tune`` also picks the averaging window.
 
 The int8 model runs in TensorFlow Lite's interpreter here (TFLM's reference
 kernels are ~100x slower); ``stream_scores`` can cross-check a sample of
@@ -32,7 +36,10 @@ from kws.train.quantize import quiet
 from kws.train.smoothing import SmoothingParams, averaged_stream, detect_averaged
 
 MATCH_SLACK_MS = 500
+SPEECH_PEAK_DBFS = (-20.0, -3.0)  # loudness of every spoken clip (keywords and fillers)
+BED_RMS_DBFS = (-60.0, -40.0)     # continuous background noise, a new level every 10 s
 WINDOWS_MS = (500, 1000)  # averaging windows the tuning tries
+MIN_DETECTION = 0.5       # share of keywords a tuned threshold must still detect
 
 
 @dataclass
@@ -82,16 +89,16 @@ def build_stream(rng: np.random.Generator, keywords: Sequence[tuple[np.ndarray, 
         filler_time += len(gap)
     speech = np.concatenate(pieces).astype(np.float64)
     bed = np.concatenate([augmenter.noise(min(10 * SAMPLE_RATE, len(speech) - s), rng)
-                          * 10 ** (rng.uniform(-65, -35) / 20) * 32768
+                          * 10 ** (rng.uniform(*BED_RMS_DBFS) / 20) * 32768
                           for s in range(0, len(speech), 10 * SAMPLE_RATE)])
     samples = np.clip(np.round(speech + bed), -32768, 32767).astype(np.int16)
     return Stream(samples, events, filler_clips=len(fillers))
 
 
 def _level(clip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A clip at a random loudness (peak between -26 and -3 dBFS)."""
+    """A clip at a random loudness (peak within ``SPEECH_PEAK_DBFS``)."""
     peak = max(int(np.abs(clip.astype(np.int32)).max()), 1)
-    gain = 32767 * 10 ** (rng.uniform(-26, -3) / 20) / peak
+    gain = 32767 * 10 ** (rng.uniform(*SPEECH_PEAK_DBFS) / 20) / peak
     return np.clip(np.round(clip * gain), -32768, 32767).astype(np.int16)
 
 
@@ -182,18 +189,32 @@ def run_stream(tflite: bytes, stream: Stream, frontend: FrontendParams, params: 
     return sweep(averaged_stream(scores, times, params), stream, params, mask)
 
 
+def choose_threshold(scores: list[StreamScore], target_fa_per_hour: float,
+                     min_detection: float = MIN_DETECTION) -> tuple[int, bool]:
+    """(threshold, target met): the lowest threshold within the false-accept target when it
+    still detects ``min_detection`` of the keywords, else the highest threshold that does."""
+    within = tune_threshold(scores, target_fa_per_hour)
+    if (scores[within].detection_rate or 0.0) >= min_detection:
+        return within, True
+    useful = [s.threshold for s in scores if (s.detection_rate or 0.0) >= min_detection]
+    return (useful[-1] if useful else within), False
+
+
 def tune(tflite: bytes, stream: Stream, frontend: FrontendParams, base: SmoothingParams, mask: int,
-         target_fa_per_hour: float) -> SmoothingParams:
-    """Smoothing for ``stream``: for each averaging window in ``WINDOWS_MS`` the lowest
-    threshold within the false-accept target; the window detecting most keywords wins."""
+         target_fa_per_hour: float) -> tuple[SmoothingParams, bool]:
+    """(smoothing, target met) for ``stream``: for each averaging window in ``WINDOWS_MS`` the
+    ``choose_threshold`` threshold; a window meeting the target beats one that does not, then
+    more keywords detected wins (fewer false accepts among windows that miss the target)."""
     times, scores = stream_scores(tflite, stream.samples, frontend, base.inference_period_ms)
-    best: tuple[tuple[float, float], SmoothingParams] | None = None
+    best: tuple[tuple, SmoothingParams, bool] | None = None
     for window in WINDOWS_MS:
         params = replace(base, average_window_ms=window)
         results = sweep(averaged_stream(scores, times, params), stream, params, mask)
-        chosen = results[tune_threshold(results, target_fa_per_hour)]
-        key = (chosen.detection_rate or 0.0, -chosen.fa_per_hour)
+        threshold, met = choose_threshold(results, target_fa_per_hour)
+        chosen = results[threshold]
+        detected = chosen.detection_rate or 0.0
+        key = (1, detected, -chosen.fa_per_hour) if met else (0, -chosen.fa_per_hour, detected)
         if best is None or key > best[0]:
-            best = (key, replace(params, threshold=chosen.threshold))
+            best = (key, replace(params, threshold=threshold), met)
     assert best is not None
-    return best[1]
+    return best[1], best[2]
