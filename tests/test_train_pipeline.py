@@ -103,3 +103,22 @@ def test_missing_keyword_data_is_a_one_line_error(project: Config) -> None:
 
     with pytest.raises(KwsError, match="no training clips for left; add some with `kws data synth --words left`"):
         train_model(project.override({"keywords": "yes,left"}))
+
+
+def test_unknown_examples_are_capped_per_source() -> None:
+    from kws.train.dataset import Example
+    from kws.train.pipeline import _cap_unknown
+
+    def examples(target: int, synthetic: bool, n: int) -> list[Example]:
+        return [Example(f"{target}{synthetic}{i}", target, "train", synthetic, "s") for i in range(n)]
+
+    # 2 keywords with 10 real + 30 TTS clips each; 100 real and 100 TTS _unknown_ clips
+    train = (examples(2, False, 10) + examples(3, False, 10) + examples(2, True, 30) + examples(3, True, 30)
+             + examples(1, False, 100) + examples(1, True, 100))
+    kept = _cap_unknown(train, 2.0)
+    unknown = [e for e in kept if e.target == 1]
+    assert sum(not e.synthetic for e in unknown) == 20 and sum(e.synthetic for e in unknown) == 60
+    assert len(kept) - len(unknown) == 80
+    # keywords only from TTS: real _unknown_ clips are capped against all keyword clips
+    kept = _cap_unknown(examples(2, True, 30) + examples(1, False, 100) + examples(1, True, 100), 1.0)
+    assert sum(e.target == 1 and not e.synthetic for e in kept) == 30

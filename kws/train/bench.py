@@ -123,16 +123,23 @@ def run() -> list[dict]:
         _row("train: 12-class DS-CNN minus tiny_conv", 100 * (twelve.metrics["int8_accuracy"]
                                                               - tiny.metrics["int8_accuracy"]),
              "points", 10.0, "issue 4 asks >= 10 points on the same data"),
-        _row("train: 12-class int8 minus float", twelve.metrics["int8_minus_float_points"], "points", None,
-             "issue 4 asks within 1 point (TFLM interpreter vs Keras)"),
     ]
+    for name, result in (("yes/no", yes_no), ("12-class", twelve)):
+        rows += [
+            _row(f"train: {name} int8 minus float", result.metrics["int8_minus_float_points"], "points", None,
+                 "issue 4 asks within 1 point (TFLM interpreter vs Keras, test clips)"),
+            _row(f"train: {name} int8/float agreement", result.metrics["int8_float_agreement"], "fraction", None,
+                 "test clips where the int8 model (TFLM) and the float one pick the same class"),
+        ]
     for name, result in (("yes/no", yes_no), ("12-class", twelve)):
         stream = result.metrics["streaming"]["test"]
         rows += [
             _row(f"train: {name} streaming false accepts", stream["fa_per_hour"], "per hour",
                  result.metrics["streaming"]["target_fa_per_hour"],
                  f"threshold {result.metrics['streaming']['smoothing']['threshold']} tuned on validation audio "
-                 f"for the target; {stream['hours'] * 60:.0f} min of generated non-keyword test audio"),
+                 + ("for the target" if result.metrics["streaming"]["target_met"] else
+                    "(target out of reach: highest threshold detecting half the validation keywords)")
+                 + f"; {stream['hours'] * 60:.0f} min of generated non-keyword test audio"),
             _row(f"train: {name} streaming detection rate", stream["detection_rate"], "fraction", None,
                  f"{stream['keywords']} keywords of held-out speakers placed in the test audio"),
         ]

@@ -101,7 +101,7 @@ def _select(config: Config, preset: Preset, labels: list[str]) -> _Data:
     if missing:
         raise KwsError(f"{manifest}: no training clips for {', '.join(missing)}; add some with "
                        f"`kws data synth --words {','.join(missing)}` or `kws data record`")
-    train = _cap_unknown(train, int(preset.unknown_ratio * counts[2:].mean()))
+    train = _cap_unknown(train, preset.unknown_ratio)
     counts = class_counts(train, len(labels))
     silence_needed = max(0, int(counts[2:].mean()) - int(counts[0]))
     train += silence_examples(silence_needed, "train", config.model.seed)
@@ -137,10 +137,19 @@ def _cap(examples: list[Example], per_class: int, seed: int) -> list[Example]:
     return kept
 
 
-def _cap_unknown(train: list[Example], limit: int) -> list[Example]:
-    """At most ``limit`` _unknown_ examples: real recordings first, then TTS, each in content-hash order."""
-    unknown = sorted((e for e in train if e.target == 1), key=lambda e: (e.synthetic, e.key))
-    dropped = {id(e) for e in unknown[limit:]}
+def _cap_unknown(train: list[Example], ratio: float) -> list[Example]:
+    """At most ``ratio`` x the mean keyword count of _unknown_ examples, capped per source:
+    real recordings against the real keyword clips, TTS against the TTS ones (in content-hash
+    order), so "sounds synthetic" never tells the classes apart.  A source the keywords lack
+    is capped against all keyword clips."""
+    keywords = [e for e in train if e.target >= 2]
+    num_keywords = len({e.target for e in keywords})
+    dropped = set()
+    for synthetic in (False, True):
+        same_source = sum(e.synthetic == synthetic for e in keywords) or len(keywords)
+        limit = int(ratio * same_source / max(num_keywords, 1))
+        unknown = sorted((e for e in train if e.target == 1 and e.synthetic == synthetic), key=lambda e: e.key)
+        dropped |= {id(e) for e in unknown[limit:]}
     return [e for e in train if id(e) not in dropped]
 
 
