@@ -8,7 +8,8 @@ import pytest
 from kws.train.augment import AugmentConfig, Augmenter
 from kws.train.evaluate import classification_metrics, keyword_curves, roc_curve
 from kws.train.smoothing import SmoothingParams, averaged_stream, keyword_mask
-from kws.train.streaming import Stream, build_stream, choose_threshold, score, sweep, tune_threshold
+from kws.train.streaming import (SUPPRESSION_EXTRA_MS, Stream, build_stream, choose_threshold, score, sweep,
+                                 tune_threshold)
 
 SR = 16000
 LABELS = ["_silence_", "_unknown_", "yes", "no"]
@@ -60,13 +61,29 @@ def test_score_counts_hits_misses_and_false_accepts() -> None:
     assert (result.hits, result.false_accepts, result.keywords) == (2, 2, 3)
     assert result.detection_rate == pytest.approx(2 / 3)
     assert result.fa_per_hour == pytest.approx(2 / (stream.non_keyword_s / 3600))
+    assert result.repeats == 0
+
+
+def test_a_keyword_reported_twice_counts_one_hit_and_one_false_accept() -> None:
+    stream = Stream(np.zeros(20 * SR, np.int16), [(10_000, 11_000, 2)])
+    params = SmoothingParams(average_window_ms=300, threshold=200, suppression_ms=500, minimum_count=3,
+                             inference_period_ms=40)
+    times = np.arange(1000, 20_000, 40)
+    scores = np.full((len(times), 4), -128, np.int8)
+    scores[:, 0] = 127
+    scores[(times >= 10_500) & (times <= 11_600)] = [-128, -128, 127, -128]  # high for 1.1 s > suppression
+    result = score(averaged_stream(scores, times, params), stream, params, 200, keyword_mask(LABELS))
+    assert (result.detections, result.hits, result.false_accepts, result.repeats) == (2, 1, 1, 1)
+    longer = SmoothingParams(300, 200, 300 + SUPPRESSION_EXTRA_MS, 3, 40)
+    result = score(averaged_stream(scores, times, longer), stream, longer, 200, keyword_mask(LABELS))
+    assert (result.detections, result.hits, result.false_accepts) == (1, 1, 0)
 
 
 def _distractor_sweep(keyword_p: float):
     """Sweep of 6 min of scores: one "yes" at ``keyword_p``; "no" at 0.55 in 3 places and
     "yes" at 0.7 in 1 place outside it (score = p x 256)."""
     stream = Stream(np.zeros(3600 * SR // 10, np.int16), [(5_000, 6_000, 2)])
-    params = SmoothingParams(average_window_ms=200, threshold=0, suppression_ms=500, minimum_count=1,
+    params = SmoothingParams(average_window_ms=200, threshold=0, suppression_ms=1000, minimum_count=1,
                              inference_period_ms=100)
     times = np.arange(100, 360_000, 100)
     scores = np.full((len(times), 4), -128, np.int8)

@@ -144,7 +144,8 @@ def markdown(report: dict) -> str:
             + (_tuning_note(s) if s["tuned"] else " (from the model's metadata)") + f". On {t['hours'] * 60:.0f} min of test "
             f"audio (non-keyword speech and noise, {t['keywords']} keywords placed): "
             f"detection rate {_pct(t['detection_rate'])}, {t['fa_per_hour']:.2f} false accepts/hour "
-            f"({t['false_accepts']} false accepts).",
+            f"({t['false_accepts']} false accepts, {t.get('repeats', 0)} of them a second report of a "
+            "detected keyword).",
         ]
     lines += ["", "Plots: " + ", ".join(f"`{Path(p).name}`" for p in report["files"]["plots"]), ""]
     return "\n".join(lines)

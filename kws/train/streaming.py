@@ -6,14 +6,16 @@ places keyword clips at known times between them.  ``stream_scores`` runs the
 frontend over the whole stream (one continuous state, as the firmware does)
 and the int8 model every ``inference_period_ms`` on the last window of
 frames.  ``score`` applies the posterior smoothing and matches detections to
-keyword events: a detection of the right word from the keyword's start until
-``average_window_ms`` + 0.5 s after its end is a hit; every other detection is
-a false accept.  ``tune_threshold`` picks the lowest threshold whose false
+keyword events: the first detection of the right word from the keyword's start
+until ``average_window_ms`` + 0.5 s after its end is a hit; every other
+detection is a false accept, a second report of the same keyword too (the
+device would react twice; ``repeats`` counts those).  ``tune_threshold`` picks the lowest threshold whose false
 accepts per hour stay within a target; ``choose_threshold`` does so unless
 that threshold would miss most keywords (a device that never reacts is worse
 than one that sometimes reacts wrongly): then it takes the highest threshold
 that still detects ``MIN_DETECTION`` of them and says the target was missed.
-``tune`` also picks the averaging window.
+``tune`` also picks the averaging window, and sets the suppression to the
+window + ``SUPPRESSION_EXTRA_MS`` so one utterance is reported once.
 
 The int8 model runs in TensorFlow Lite's interpreter here (TFLM's reference
 kernels are ~100x slower); ``stream_scores`` can cross-check a sample of
@@ -40,6 +42,7 @@ SPEECH_PEAK_DBFS = (-20.0, -3.0)  # loudness of every spoken clip (keywords and 
 BED_RMS_DBFS = (-60.0, -40.0)     # continuous background noise, a new level every 10 s
 WINDOWS_MS = (500, 1000)  # averaging windows the tuning tries
 MIN_DETECTION = 0.5       # share of keywords a tuned threshold must still detect
+SUPPRESSION_EXTRA_MS = 1000  # a keyword's averaged score stays high for about the window + 0.5 s
 
 
 @dataclass
@@ -134,6 +137,7 @@ class StreamScore:
     false_accepts: int
     keywords: int
     hours: float
+    repeats: int = 0  # false accepts that were a second report of a detected keyword
 
     @property
     def detection_rate(self) -> float | None:
@@ -145,7 +149,8 @@ class StreamScore:
 
     def to_dict(self) -> dict:
         return {"threshold": self.threshold, "detections": self.detections, "hits": self.hits,
-                "false_accepts": self.false_accepts, "keywords": self.keywords, "hours": round(self.hours, 4),
+                "false_accepts": self.false_accepts, "repeats": self.repeats, "keywords": self.keywords,
+                "hours": round(self.hours, 4),
                 "detection_rate": self.detection_rate, "fa_per_hour": self.fa_per_hour}
 
 
@@ -154,16 +159,18 @@ def score(averaged: list, stream: Stream, params: SmoothingParams, threshold: in
     found = detect_averaged(averaged, threshold, params.suppression_ms, mask)
     slack = params.average_window_ms + MATCH_SLACK_MS
     matched = [False] * len(stream.events)
-    false_accepts = 0
+    false_accepts = repeats = 0
     for hit in found:
-        for i, (start, end, target) in enumerate(stream.events):
-            if start <= hit.time_ms <= end + slack and hit.label == target:
-                matched[i] = True
-                break
+        events = [i for i, (start, end, target) in enumerate(stream.events)
+                  if start <= hit.time_ms <= end + slack and hit.label == target]
+        fresh = [i for i in events if not matched[i]]
+        if fresh:
+            matched[fresh[0]] = True
         else:
             false_accepts += 1
+            repeats += bool(events)
     return StreamScore(threshold, len(found), sum(matched), false_accepts, len(stream.events),
-                       stream.non_keyword_s / 3600)
+                       stream.non_keyword_s / 3600, repeats)
 
 
 def sweep(averaged: list, stream: Stream, params: SmoothingParams, mask: int) -> list[StreamScore]:
@@ -208,7 +215,7 @@ def tune(tflite: bytes, stream: Stream, frontend: FrontendParams, base: Smoothin
     times, scores = stream_scores(tflite, stream.samples, frontend, base.inference_period_ms)
     best: tuple[tuple, SmoothingParams, bool] | None = None
     for window in WINDOWS_MS:
-        params = replace(base, average_window_ms=window)
+        params = replace(base, average_window_ms=window, suppression_ms=window + SUPPRESSION_EXTRA_MS)
         results = sweep(averaged_stream(scores, times, params), stream, params, mask)
         threshold, met = choose_threshold(results, target_fa_per_hour)
         chosen = results[threshold]
