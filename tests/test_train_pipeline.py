@@ -122,3 +122,21 @@ def test_unknown_examples_are_capped_per_source() -> None:
     # keywords only from TTS: real _unknown_ clips are capped against all keyword clips
     kept = _cap_unknown(examples(2, True, 30) + examples(1, False, 100) + examples(1, True, 100), 1.0)
     assert sum(e.target == 1 and not e.synthetic for e in kept) == 30
+
+
+def test_streaming_scores_match_tflm_the_device_interpreter(trained, dev_set: Path) -> None:
+    from kws.audio.frontend import compute_features
+    from kws.audio.frontend_params import FrontendParams
+    from kws.train.dataset import load_clip
+    from kws.train.quantize import TflmModel
+    from kws.train.streaming import stream_scores
+
+    frontend = FrontendParams()
+    samples = np.concatenate([load_clip(p) for p in sorted(dev_set.glob("*/*.wav"))[::97][:12]])
+    features = compute_features(samples, frontend)
+    ends = np.arange(frontend.num_frames, len(features) + 1, 2)  # every 40 ms, as below
+    model = trained.tflite.read_bytes()
+    reference = TflmModel(model).scores(np.stack([features[e - frontend.num_frames : e] for e in ends]))
+    _, scores = stream_scores(model, samples, frontend, 40)
+    diff = np.abs(scores.astype(int) - reference.astype(int))
+    assert len(scores) == len(ends) and diff.max() <= 3 and (diff > 0).mean() < 0.05, (diff.max(), (diff > 0).mean())

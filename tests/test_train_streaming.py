@@ -129,3 +129,4 @@ def test_classification_metrics_and_roc() -> None:
     assert list(fpr) == [0, 0, 0.5, 0.5, 1] and list(tpr) == [0, 0.5, 0.5, 1, 1]
     curves = keyword_curves(targets, scores, LABELS)
     assert set(curves) == {"yes", "no"} and 0 <= curves["no"]["eer"] <= 1
+
