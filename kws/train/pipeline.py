@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kws import __version__
 from kws.atomic import write_bytes_atomic
 from kws.audio.frontend_params import FrontendParams
 from kws.config import Config
@@ -283,8 +284,8 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
                  real_per_keyword.min())
     build_dir = config.paths.build
     checkpoints = Checkpoints(build_dir / "checkpoints",
-                              _fingerprint(data_sha, arch.to_dict(), asdict(options), augment.digest(), seed,
-                                           preset.variants, labels))
+                              _fingerprint(__version__, data_sha, arch.to_dict(), asdict(options), augment.digest(),
+                                           seed, preset.variants, labels))
     progress, update = _train_progress()
     fit_started = time.monotonic()
     with progress:
