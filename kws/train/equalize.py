@@ -27,6 +27,7 @@ def _pairs(model) -> list[tuple[object, object, object]]:
     import keras
 
     passthrough = (keras.layers.AveragePooling2D, keras.layers.Flatten, keras.layers.Dropout)
+    consumers = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     pairs = []
     for i, layer in enumerate(layers[1:-1], start=1):
@@ -35,7 +36,7 @@ def _pairs(model) -> list[tuple[object, object, object]]:
         j = i + 2
         while j < len(layers) and isinstance(layers[j], passthrough):
             j += 1
-        if j < len(layers) and isinstance(layers[j], (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)):
+        if j < len(layers) and isinstance(layers[j], consumers):
             pairs.append((layers[i - 1], layer, layers[j]))
     return pairs
 
@@ -64,7 +65,8 @@ def equalize(model, rounds: int = 20) -> int:
             r1 = np.abs(kernel).max(axis=tuple(a for a in range(4) if a != out_axis)) * folded
             weights = consumer.get_weights()
             r2, shape = _per_input_channel(weights[0])
-            scale = np.where((r1 > TINY) & (r2 > TINY), np.sqrt(np.maximum(r1, TINY) / np.maximum(r2, TINY)), 1.0)
+            usable = (r1 > TINY) & (r2 > TINY)  # a dead channel keeps scale 1
+            scale = np.where(usable, np.sqrt(np.maximum(r1, TINY) / np.maximum(r2, TINY)), 1.0)
             norm.weights[0].assign((gamma / scale).astype(gamma.dtype))
             norm.weights[1].assign((beta / scale).astype(beta.dtype))
             weights[0] = (weights[0] * scale.reshape(shape)).astype(weights[0].dtype)

@@ -64,7 +64,8 @@ PRESETS = {
     "quick": Preset(variants=2, fit=FitOptions(phases=(Phase("train", 20, 5e-3),), batch_size=32, patience=20),
                     finetune_epochs=2, stream_minutes=1.0, depths=(2,), max_per_class=60),
 }
-DEFAULT_SMOOTHING = SmoothingParams(average_window_ms=500, threshold=200, suppression_ms=1500, minimum_count=3,
+DEFAULT_SMOOTHING = SmoothingParams(average_window_ms=500, threshold=200,
+                                    suppression_ms=500 + streaming.SUPPRESSION_EXTRA_MS, minimum_count=3,
                                     inference_period_ms=40)
 
 

@@ -141,7 +141,8 @@ def markdown(report: dict) -> str:
             "## Streaming (posterior smoothing as on the device)",
             "",
             f"Threshold {s['smoothing']['threshold']}, averaging window {s['smoothing']['average_window_ms']} ms"
-            + (_tuning_note(s) if s["tuned"] else " (from the model's metadata)") + f". On {t['hours'] * 60:.0f} min of test "
+            + (_tuning_note(s) if s["tuned"] else " (from the model's metadata)")
+            + f". On {t['hours'] * 60:.0f} min of test "
             f"audio (non-keyword speech and noise, {t['keywords']} keywords placed): "
             f"detection rate {_pct(t['detection_rate'])}, {t['fa_per_hour']:.2f} false accepts/hour "
             f"({t['false_accepts']} false accepts, {t.get('repeats', 0)} of them a second report of a "

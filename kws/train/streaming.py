@@ -9,8 +9,9 @@ frames.  ``score`` applies the posterior smoothing and matches detections to
 keyword events: the first detection of the right word from the keyword's start
 until ``average_window_ms`` + 0.5 s after its end is a hit; every other
 detection is a false accept, a second report of the same keyword too (the
-device would react twice; ``repeats`` counts those).  ``tune_threshold`` picks the lowest threshold whose false
-accepts per hour stay within a target; ``choose_threshold`` does so unless
+device would react twice; ``repeats`` counts those).  ``tune_threshold``
+picks the lowest threshold whose false accepts per hour stay within a
+target; ``choose_threshold`` does so unless
 that threshold would miss most keywords (a device that never reacts is worse
 than one that sometimes reacts wrongly): then it takes the highest threshold
 that still detects ``MIN_DETECTION`` of them and says the target was missed.
