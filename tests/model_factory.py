@@ -25,13 +25,14 @@ def _start(seed: int):
     return tf.keras, tf.keras.layers, tf.keras.Input(INPUT_SHAPE, batch_size=1)
 
 
-def ds_cnn(classes: int = 12, channels: int = 24, blocks: int = 2, seed: int = 0):
-    """Conv2D -> [DepthwiseConv2D -> Conv2D 1x1] x blocks, BN + ReLU -> AveragePooling2D -> Dense -> Softmax."""
+def ds_cnn(classes: int = 12, channels: int = 24, blocks: int = 2, seed: int = 0, padding: str = "same"):
+    """Conv2D -> [DepthwiseConv2D -> Conv2D 1x1] x blocks, BN + ReLU -> AveragePooling2D -> Dense -> Softmax.
+    ``padding="valid"`` is the streamable shape ``kws train`` makes."""
     keras, layers, inputs = _start(seed)
-    x = layers.Conv2D(channels, (10, 4), strides=(2, 2), padding="same", use_bias=False)(inputs)
+    x = layers.Conv2D(channels, (10, 4), strides=(2, 2), padding=padding, use_bias=False)(inputs)
     x = layers.ReLU()(layers.BatchNormalization()(x))
     for _ in range(blocks):
-        x = layers.DepthwiseConv2D((3, 3), padding="same", use_bias=False)(x)
+        x = layers.DepthwiseConv2D((3, 3), padding=padding, use_bias=False)(x)
         x = layers.ReLU()(layers.BatchNormalization()(x))
         x = layers.Conv2D(channels, (1, 1), use_bias=False)(x)
         x = layers.ReLU()(layers.BatchNormalization()(x))
@@ -60,6 +61,22 @@ def all_ops(classes: int = 5, seed: int = 0):
     x = layers.GlobalAveragePooling2D()(x)
     outputs = layers.Softmax()(layers.Dense(classes)(x))
     return keras.Model(inputs, outputs, name="all_ops")
+
+
+def stream_ops(classes: int = 4, seed: int = 0):
+    """Streamable at a period of 4 frames, with what plain DS-CNNs lack: a
+    stride of 2 in time after the first layer, max pooling in time, a
+    residual ADD of sliced tensors, and a dense layer over the flattened
+    remaining window (a window op)."""
+    keras, layers, inputs = _start(seed)
+    x = layers.Conv2D(8, (5, 3), strides=(1, 2), padding="valid", activation="relu")(inputs)
+    x = layers.DepthwiseConv2D((3, 3), strides=(2, 1), padding="valid", activation="relu")(x)
+    x = layers.MaxPooling2D((2, 2), strides=(2, 2), padding="valid")(x)
+    y = layers.Conv2D(8, (1, 1), activation="relu")(x)
+    x = layers.Add()([x, y])
+    x = layers.Conv2D(6, (3, 1), dilation_rate=(2, 1), padding="valid", activation="relu")(x)
+    outputs = layers.Softmax()(layers.Dense(classes)(layers.Flatten()(x)))
+    return keras.Model(inputs, outputs, name="stream_ops")
 
 
 def _random_features(count: int, seed: int) -> np.ndarray:
@@ -91,7 +108,9 @@ def to_int8_tflite(model, seed: int = 0, fit_steps: int = 4) -> bytes:
     return converter.convert()
 
 
-BUILDERS: dict[str, Callable] = {"ds_cnn": ds_cnn, "tiny_conv": tiny_conv, "all_ops": all_ops}
+BUILDERS: dict[str, Callable] = {"ds_cnn": ds_cnn, "tiny_conv": tiny_conv, "all_ops": all_ops,
+                                 "ds_cnn_valid": lambda seed=0: ds_cnn(padding="valid", seed=seed),
+                                 "stream_ops": stream_ops}
 
 
 def build(kind: str, seed: int = 0) -> bytes:

@@ -32,6 +32,24 @@ int kws_model_invoke(void);
 /* The output tensor of the last inference: KWS_MODEL_OUTPUT_COUNT scores. */
 const kws_output_t *kws_model_output(void);
 
+#if KWS_MODEL_STREAM_FRAMES > 0
+/* Streaming (runtime c, when the model allows it): each inference takes
+ * only the KWS_MODEL_STREAM_FRAMES newest frames and computes only the time
+ * steps they make new; the model keeps what later inferences still need.
+ *
+ *   after kws_model_stream_reset(), every KWS_MODEL_STREAM_FRAMES frames:
+ *     copy them (oldest first) to kws_model_stream_input();
+ *     kws_model_stream_invoke();  scores = kws_model_output();
+ *
+ * Once the frames since the reset fill a window, the scores equal
+ * kws_model_invoke() on the window of the newest KWS_MODEL_WINDOW_FRAMES
+ * frames, bit for bit.
+ * kws_model_invoke() itself resets the stream (it replays its window). */
+void kws_model_stream_reset(void);
+kws_input_t *kws_model_stream_input(void);
+int kws_model_stream_invoke(void);
+#endif
+
 /* Bytes of the tensor arena actually in use after kws_model_init(). */
 size_t kws_model_arena_used_bytes(void);
 

@@ -21,6 +21,7 @@ from kws.export import fixed_point as fp
 from kws.export.memory_plan import Buffer, Link, MemoryPlan, plan
 from kws.export.op_support import check_model, unsupported_op_error
 from kws.export.render import c_array
+from kws.export.streaming import NotStreamable, StreamPlan, plan_stream
 from kws.export.tflite_model import Operator, Subgraph, Tensor, TfliteModel
 
 KERNEL_SOURCES = ("kws_kernels.h", "kws_kernels.c")
@@ -68,6 +69,15 @@ class CModel:
     plan: MemoryPlan
     input_buffer: str
     output_buffer: str
+    stream: StreamPlan | None = None
+    stream_note: str = ""           # why the model runs the whole window at every inference
+
+    @property
+    def ram_bytes(self) -> int:
+        """Arena, streaming state and the whole-window input buffer of a streaming model."""
+        if self.stream is None:
+            return self.plan.arena_bytes
+        return self.plan.arena_bytes + self.stream.state_bytes + self.model.input.nbytes
 
     @property
     def weight_bytes(self) -> int:
@@ -318,11 +328,22 @@ class _Lowering:
         self.layers.append(Layer(op, "kws_mean_t", "kws_mean", fields, [self.buffer(inp)], self.buffer(out)))
 
 
-def _memory_plan(lowering: _Lowering) -> MemoryPlan:
+def _buffer_sizes(lowering: _Lowering) -> dict[str, int]:
+    sub = lowering.sub
+    return {lowering.buffer(t): t.nbytes for t in sub.tensors if not t.is_constant and t.index not in lowering.alias}
+
+
+def _memory_plan(lowering: _Lowering, stream: StreamPlan | None) -> MemoryPlan:
+    """Arena offsets of every activation and scratch buffer; with a stream
+    plan, sliced activations hold only their new rows and state buffers
+    live outside the arena."""
     sub, steps = lowering.sub, len(lowering.sub.operators)
     spans: dict[str, list[int]] = {}
+    state = {name for name, s in stream.slices.items() if s.state} if stream else set()
 
     def touch(name: str, step: int) -> None:
+        if name in state:
+            return
         span = spans.setdefault(name, [step, step])
         span[0], span[1] = min(span[0], step), max(span[1], step)
 
@@ -333,17 +354,29 @@ def _memory_plan(lowering: _Lowering) -> MemoryPlan:
         for name in [*layer.inputs, layer.output]:
             if name not in arrays:
                 touch(name, layer.op.index)
-    sizes = {lowering.buffer(t): t.nbytes for t in sub.tensors if not t.is_constant and t.index not in lowering.alias}
+    sizes = _buffer_sizes(lowering)
+    if stream:
+        sizes.update({name: s.bytes for name, s in stream.slices.items()})
     buffers = [Buffer(name, sizes[name], first, last) for name, (first, last) in spans.items()]
     buffers += [Buffer(f"col{layer.op.index}", layer.scratch, layer.op.index, layer.op.index)
                 for layer in lowering.layers if layer.scratch]
-    links = [Link(layer.inputs[0], layer.output, layer.max_delta) for layer in lowering.layers
-             if layer.max_delta is not None and layer.inputs[0] in spans and spans[layer.inputs[0]][1] == layer.op.index]
+    links = []
+    for i, layer in enumerate(lowering.layers):
+        source = layer.inputs[0]
+        if layer.max_delta is None or source not in spans or spans[source][1] != layer.op.index:
+            continue
+        if stream and (layer.output in state or stream.calls[i].input_offsets[0] or stream.calls[i].output_offset):
+            continue
+        # a sliced call walks a prefix of the rows of the whole-window call, so
+        # the whole window's overlap bound holds for it too
+        links.append(Link(source, layer.output, layer.max_delta))
     return plan(buffers, links)
 
 
-def lower_model(model: TfliteModel) -> CModel:
-    """Check and lower ``model`` for runtime c (one-line KwsError when it cannot)."""
+def lower_model(model: TfliteModel, frames: int = 0, period: int = 0) -> CModel:
+    """Check and lower ``model`` for runtime c (one-line KwsError when it
+    cannot). With ``frames`` (of the input window) and ``period`` (frames
+    per inference), stream when the model allows it (``kws.export.streaming``)."""
     check_model(model, "c")
     sub = model.main
     if len(sub.inputs) != 1 or len(sub.outputs) != 1:
@@ -352,8 +385,14 @@ def lower_model(model: TfliteModel) -> CModel:
         raise KwsError(f"{model.source}: runtime c needs int8 input and output; use --runtime tflm")
     lowering = _Lowering(model)
     lowering.lower()
-    return CModel(model, lowering.arrays, lowering.layers, _memory_plan(lowering),
-                  lowering.buffer(model.input), lowering.buffer(model.output))
+    inp, out = lowering.buffer(model.input), lowering.buffer(model.output)
+    stream, note = None, ""
+    if frames and period:
+        try:
+            stream = plan_stream(lowering.layers, _buffer_sizes(lowering), inp, out, frames, period)
+        except NotStreamable as why:
+            note = str(why)
+    return CModel(model, lowering.arrays, lowering.layers, _memory_plan(lowering, stream), inp, out, stream, note)
 
 
 def _c_value(value: Any) -> str:
@@ -365,23 +404,46 @@ def _c_value(value: Any) -> str:
 def render_c_sources(env: jinja2.Environment, cmodel: CModel) -> dict[str, str]:
     """File name -> text of the runtime-c model source (``kws_model.c``)."""
     offsets = {b.name: b.offset for b in cmodel.plan.buffers}
+    stream = cmodel.stream
+    state: dict[str, int] = {}
+    if stream:
+        for name, s in stream.slices.items():
+            if s.state:
+                state[name] = sum(stream.slices[n].bytes for n in state)
 
-    def ref(name: str) -> str:
-        return f"ARENA + {offsets[name]}" if name in offsets else name
+    def ref(name: str, offset: int = 0) -> str:
+        if name in state:
+            return f"STATE + {state[name] + offset}"
+        return f"ARENA + {offsets[name] + offset}" if name in offsets else name
 
-    calls = []
-    for layer in cmodel.layers:
-        args = [f"&{layer.name}", *(ref(n) for n in layer.inputs), ref(layer.output)]
+    calls, layers = [], []
+    for i, layer in enumerate(cmodel.layers):
+        call = stream.calls[i] if stream else None
+        fields = call.fields if call else layer.fields
+        in_offsets = call.input_offsets if call else [0] * len(layer.inputs)
+        args = [f"&{layer.name}", *(ref(n, o) for n, o in zip(layer.inputs, in_offsets)),
+                ref(layer.output, call.output_offset if call else 0)]
         if layer.function == "kws_conv":
             args.append(ref(f"col{layer.op.index}") if layer.scratch else "0")
-        calls.append(f"{layer.function}({', '.join(args)});  /* {layer.op.opcode} */")
+        note = " (new time steps)" if call and call.sliced else ""
+        calls.append(f"{layer.function}({', '.join(args)});  /* {layer.op.opcode}{note} */")
+        layers.append((layer, {k: _c_value(v) for k, v in fields.items()}))
+    context: dict[str, Any] = {}
+    if stream:
+        source = stream.slices[stream.input]
+        context = dict(
+            period=stream.period, frames=stream.frames, chunks=stream.chunks, row=source.row,
+            state_bytes=stream.state_bytes, window_bytes=stream.frames * source.row,
+            stream_input=ref(stream.input, source.new_offset),
+            shifts=[(ref(name), s.new * s.row, s.bytes - s.new * s.row, name)
+                    for name, s in stream.slices.items() if s.state],
+        )
     text = env.get_template("runtime_c/kws_model.c.j2").render(
         source=cmodel.model.source.rsplit("/", 1)[-1], sha256=cmodel.model.sha256, size=len(cmodel.model.data),
-        arrays=cmodel.arrays,
-        layers=[(layer, {k: _c_value(v) for k, v in layer.fields.items()}) for layer in cmodel.layers],
+        arrays=cmodel.arrays, layers=layers,
         buffers=sorted(cmodel.plan.buffers, key=lambda b: b.offset),
-        arena_bytes=cmodel.plan.arena_bytes,
-        input_offset=offsets[cmodel.input_buffer], output_offset=offsets[cmodel.output_buffer],
-        calls=calls,
+        arena_bytes=cmodel.plan.arena_bytes, ram_bytes=cmodel.ram_bytes,
+        input_ref=ref(cmodel.input_buffer), output_ref=ref(cmodel.output_buffer),
+        calls=calls, stream=stream, **context,
     )
     return {"kws_model.c": text}

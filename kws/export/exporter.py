@@ -21,7 +21,7 @@ from kws.export.board_fit import BoardFit, check_fit, estimate
 from kws.export.c_codegen import KERNEL_SOURCES, lower_model, render_c_sources
 from kws.export.op_support import check_model
 from kws.export.render import environment, static_file, write_folder
-from kws.export.settings import render_settings, resolve_settings
+from kws.export.settings import inference_period_frames, render_settings, resolve_settings
 from kws.export.tflite_model import Tensor, TfliteModel, read_model
 from kws.export.tflm_codegen import render_tflm_sources
 
@@ -63,6 +63,8 @@ class ExportResult:
     smoothing: dict[str, Any] | None
     fit: BoardFit | None
     warnings: tuple[str, ...]
+    stream_frames: int = 0         # frames per inference of a streaming model, 0: whole window each time
+    stream_note: str = ""          # how inference runs, and why it does not stream
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -73,19 +75,30 @@ class ExportResult:
 
 def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *, runtime: str = "tflm",
                  board: str | Board | None = None, labels: Sequence[str] | None = None,
-                 frontend: FrontendParams | None = None) -> ExportResult:
+                 frontend: FrontendParams | None = None, period_ms: int | None = None) -> ExportResult:
     """Export ``model`` for ``runtime`` into ``out_dir/lib/kws_model``; with a
-    board, refuse (one-line KwsError) when it cannot fit and warn above 80%."""
+    board, refuse (one-line KwsError) when it cannot fit and warn above 80%.
+    ``period_ms`` overrides the inference period of the model's smoothing."""
     tflite = model if isinstance(model, TfliteModel) else read_model(model)
-    cmodel = lower_model(tflite) if runtime == "c" else None  # lowering checks the model for runtime c
-    if cmodel is None:
+    if runtime != "c":
         check_model(tflite, runtime)
-    settings = resolve_settings(tflite, labels, frontend)
+    settings = resolve_settings(tflite, labels, frontend, period_ms)
+    period = inference_period_frames(settings.smoothing, settings.frontend)
+    # lowering checks the model for runtime c
+    cmodel = lower_model(tflite, settings.frontend.num_frames, period) if runtime == "c" else None
+    stream_frames, stream_note = 0, "TFLM runs the whole window at every inference"
     env = environment()
     if cmodel is not None:
-        arena = need = cmodel.plan.arena_bytes
+        arena = need = cmodel.ram_bytes
         weight_bytes = cmodel.weight_bytes
         arena_note = f"static memory plan of {len(cmodel.plan.buffers)} buffers (see kws_model.c)"
+        if cmodel.stream:
+            stream_frames = cmodel.stream.period
+            stream_note = (f"streams: each inference computes only the time steps of its {period} new frames "
+                           f"({cmodel.stream.state_bytes:,} B of state)")
+            arena_note += f", {cmodel.stream.state_bytes} B of streaming state, {tflite.input.nbytes} B whole-window input"
+        else:
+            stream_note = f"whole window at every inference: {cmodel.stream_note}"
         files = render_c_sources(env, cmodel)
         files.update({name: static_file("runtime_c", name) for name in KERNEL_SOURCES})
     else:
@@ -100,7 +113,8 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
         fit = estimate(profile, runtime, weight_bytes, arena, settings.frontend, tflite.input.nbytes)
         check_fit(profile, runtime, fit)
     files["kws_model.h"] = static_file("model", "kws_model.h")
-    files["kws_model_settings.h"] = render_settings(env, tflite, settings, runtime, arena, arena_note)
+    files["kws_model_settings.h"] = render_settings(env, tflite, settings, runtime, arena, arena_note,
+                                                    stream_frames, stream_note)
     out_dir = Path(out_dir)
     model_dir = out_dir / MODEL_LIB
     result = ExportResult(
@@ -109,6 +123,7 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
         labels=settings.labels, arena_bytes=arena, arena_need_bytes=need, weight_bytes=weight_bytes,
         input=TensorSpec.of(tflite.input), output=TensorSpec.of(tflite.output), frontend=settings.frontend,
         smoothing=settings.smoothing, fit=fit, warnings=settings.warnings + (fit.warnings if fit else ()),
+        stream_frames=stream_frames, stream_note=stream_note,
     )
     files[MANIFEST] = json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n"
     write_folder(model_dir, files)

@@ -33,6 +33,7 @@ from kws.boards import Board, load_board
 from kws.errors import KwsError, UsageError
 from kws.export.exporter import ExportResult
 from kws.export.render import environment, write_folder
+from kws.export.settings import inference_period_frames
 from kws.resources import templates_dir
 from kws.train.smoothing import SmoothingParams, keyword_mask
 
@@ -136,7 +137,7 @@ def _context(board: Board, export: ExportResult) -> dict[str, Any]:
         "smoothing": smoothing,
         "smoothing_source": "from the model's metadata" if export.smoothing else "kws defaults; the model has none",
         "keyword_mask": keyword_mask(export.labels),
-        "infer_every_frames": max(1, round(smoothing.inference_period_ms / export.frontend.stride_ms)),
+        "infer_every_frames": inference_period_frames(export.smoothing, export.frontend),
         "has_mic": board.section("mic").get("type", "none") != "none",
         "led_blink_ms": LED_BLINK_MS,
     }

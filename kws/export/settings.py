@@ -18,6 +18,7 @@ from kws.audio.frontend_params import FrontendParams
 from kws.errors import UsageError
 from kws.export.render import c_float, c_string
 from kws.export.tflite_model import Tensor, TfliteModel
+from kws.train.smoothing import SmoothingParams
 
 _CTYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t"}
 
@@ -33,9 +34,10 @@ class ModelSettings:
 
 
 def resolve_settings(model: TfliteModel, labels: Sequence[str] | None = None,
-                     frontend: FrontendParams | None = None) -> ModelSettings:
+                     frontend: FrontendParams | None = None, period_ms: int | None = None) -> ModelSettings:
     """Labels from ``labels`` or the metadata (their count must match the
-    output); frontend from ``frontend``, the metadata or kws's defaults."""
+    output); frontend from ``frontend``, the metadata or kws's defaults;
+    ``period_ms`` replaces the smoothing's inference period."""
     warnings: list[str] = []
     chosen = list(labels) if labels else model.labels
     if not chosen:
@@ -60,7 +62,12 @@ def resolve_settings(model: TfliteModel, labels: Sequence[str] | None = None,
             f"the model input has {model.input.size} values but the frontend gives {params.num_frames} x "
             f"{params.num_channels} = {features}: the kws firmware frontend cannot feed this model as it is"
         )
-    return ModelSettings(tuple(chosen), params, model.smoothing, tuple(warnings))
+    smoothing = model.smoothing
+    if period_ms is not None:
+        if period_ms < params.stride_ms:
+            raise UsageError(f"--period-ms {period_ms}: use at least the frontend stride ({params.stride_ms} ms)")
+        smoothing = {**(smoothing or SmoothingParams().to_dict()), "inference_period_ms": int(period_ms)}
+    return ModelSettings(tuple(chosen), params, smoothing, tuple(warnings))
 
 
 def _quant(tensor: Tensor) -> tuple[str, int]:
@@ -76,8 +83,15 @@ def _define_value(value: bool | int | float) -> str:
     return repr(value) if isinstance(value, float) else str(int(value))
 
 
+def inference_period_frames(smoothing: dict[str, Any] | None, frontend: FrontendParams) -> int:
+    """Frames between two inferences: the smoothing's inference period (kws's
+    default when the model has none) in frontend strides, at least 1."""
+    params = SmoothingParams.from_dict(smoothing) if smoothing else SmoothingParams()
+    return max(1, round(params.inference_period_ms / frontend.stride_ms))
+
+
 def render_settings(env: jinja2.Environment, model: TfliteModel, settings: ModelSettings, runtime: str,
-                    arena_bytes: int, arena_note: str) -> str:
+                    arena_bytes: int, arena_note: str, stream_frames: int = 0, stream_note: str = "") -> str:
     """Text of ``kws_model_settings.h``."""
     input_scale, input_zero_point = _quant(model.input)
     output_scale, output_zero_point = _quant(model.output)
@@ -98,6 +112,9 @@ def render_settings(env: jinja2.Environment, model: TfliteModel, settings: Model
         arena_bytes=arena_bytes,
         arena_note=arena_note,
         resource_variables=model.resource_variable_count,
+        stream_frames=stream_frames,
+        frontend_frames=settings.frontend.num_frames,
+        stream_note=stream_note,
         frontend_json=settings.frontend.to_json(),
         frontend_hash=params_hash(settings.frontend),
         frontend=[(k, _define_value(v)) for k, v in settings.frontend.to_dict().items()],

@@ -22,6 +22,7 @@ from kws.resources import templates_dir
 
 HOST_CFLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic")
 HOST_RUNNER = Path("runtime_c") / "host" / "kws_host_runner.c"
+HOST_STREAM_RUNNER = Path("runtime_c") / "host" / "kws_host_stream_runner.c"
 
 
 @dataclass(frozen=True)
@@ -32,14 +33,14 @@ class Comparison:
     max_abs_difference: int
 
 
-def build_host_runner(model_dir: str | Path, exe: str | Path) -> Path:
-    """Compile ``model_dir``'s C sources with the host runner into ``exe``."""
+def build_host_runner(model_dir: str | Path, exe: str | Path, runner: Path = HOST_RUNNER) -> Path:
+    """Compile ``model_dir``'s C sources with the host ``runner`` into ``exe``."""
     compiler = os.environ.get("CC", "cc")
     if shutil.which(compiler) is None:
         raise KwsError(f"no host C compiler ({compiler}); install gcc or set CC")
     model_dir, exe = Path(model_dir), Path(exe)
     sources = sorted(str(p) for p in model_dir.glob("*.c"))
-    command = [compiler, *HOST_CFLAGS, "-I", str(model_dir), *sources, str(templates_dir() / HOST_RUNNER), "-o", str(exe)]
+    command = [compiler, *HOST_CFLAGS, "-I", str(model_dir), *sources, str(templates_dir() / runner), "-o", str(exe)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
         first = (done.stderr.strip().splitlines() or ["no message"])[0]
@@ -75,4 +76,26 @@ def compare_with_tflm(model: bytes, model_dir: str | Path, inputs: np.ndarray) -
         ours = run_host(exe, inputs).astype(np.int32)
     theirs = run_tflm(model, inputs).astype(np.int32)
     return Comparison(len(inputs), theirs.size, int(np.count_nonzero(ours != theirs)),
+                      int(np.abs(ours - theirs).max()) if theirs.size else 0)
+
+
+def compare_stream_with_tflm(model: bytes, model_dir: str | Path, streams: np.ndarray, frames: int,
+                             period: int) -> Comparison:
+    """Streaming inference (``streams``: [count, length, row] int8 frames, the
+    length a multiple of ``period``) against TFLM on the whole window of the
+    last ``frames`` frames, at every inference whose window is full."""
+    streams = np.ascontiguousarray(streams, np.int8)
+    count, length, _ = streams.shape
+    with tempfile.TemporaryDirectory(prefix="kws-verify-") as work:
+        exe = build_host_runner(model_dir, Path(work) / "kws_host_stream_runner", HOST_STREAM_RUNNER)
+        done = subprocess.run([str(exe), str(length)], input=streams.tobytes(), capture_output=True)
+    if done.returncode:
+        raise KwsError(f"streaming runner: {done.stderr.decode(errors='replace').strip()}")
+    steps = length // period
+    ours = np.frombuffer(done.stdout, np.int8).reshape(count, steps, -1)
+    ends = [(j + 1) * period for j in range(steps) if (j + 1) * period >= frames]
+    windows = np.stack([streams[:, end - frames:end] for end in ends], axis=1).reshape(count * len(ends), -1)
+    theirs = run_tflm(model, windows).astype(np.int32)
+    ours = ours[:, [end // period - 1 for end in ends]].reshape(len(windows), -1).astype(np.int32)
+    return Comparison(len(windows), theirs.size, int(np.count_nonzero(ours != theirs)),
                       int(np.abs(ours - theirs).max()) if theirs.size else 0)

@@ -15,6 +15,10 @@ and the int8 check shows per-tensor weights stay within a point of float.
   Tiny KWS reference family): a strided first convolution, ``depth`` blocks of
   3x3 depthwise + 1x1 pointwise convolutions of ``width`` channels, global
   average pooling, one dense layer.  The default; sized by ``fit_budget``.
+  Every convolution pads nothing ("valid"), so each output time step depends
+  only on the frames under it: the model is streamable (runtime c computes
+  only the time steps that are new since the last inference, bit-exact with
+  the whole window; see ``kws.export.streaming``).
 * ``tiny_conv``: TFLM micro_speech's model (one 10x8 stride-2 convolution of
   8 filters, then a dense layer): the baseline.
 """
@@ -79,9 +83,9 @@ def _ds_cnn(arch: Architecture, x):
     import keras
 
     x = _conv_bn_relu(x, keras.layers.Conv2D(arch.width, arch.first_kernel, strides=arch.first_stride,
-                                             padding="same", use_bias=False))
+                                             padding="valid", use_bias=False))
     for _ in range(arch.depth):
-        x = _conv_bn_relu(x, keras.layers.DepthwiseConv2D(3, padding="same", use_bias=False))
+        x = _conv_bn_relu(x, keras.layers.DepthwiseConv2D(3, padding="valid", use_bias=False))
         x = _conv_bn_relu(x, keras.layers.Conv2D(arch.width, 1, use_bias=False))
     return keras.layers.AveragePooling2D(pool_size=tuple(x.shape[1:3]))(x)
 
@@ -105,11 +109,13 @@ def macs(arch: Architecture, input_shape: tuple[int, int], num_classes: int) -> 
     if arch.name == "tiny_conv":
         out = -(-frames // 2) * -(-channels // 2)
         return out * 10 * 8 * 8 + out * 8 * num_classes
-    sy, sx = arch.first_stride
-    spatial = -(-frames // sy) * -(-channels // sx)
-    w = arch.width
-    return (spatial * arch.first_kernel[0] * arch.first_kernel[1] * w
-            + arch.depth * spatial * (9 * w + w * w) + w * num_classes)
+    (ky, kx), (sy, sx), w = arch.first_kernel, arch.first_stride, arch.width
+    rows, cols = (frames - ky) // sy + 1, (channels - kx) // sx + 1
+    total = rows * cols * ky * kx * w
+    for _ in range(arch.depth):
+        rows, cols = rows - 2, cols - 2
+        total += rows * cols * (9 * w + w * w)
+    return total + w * num_classes
 
 
 def fit_budget(pool: list[Architecture], input_shape: tuple[int, int], num_classes: int, budget: int,
