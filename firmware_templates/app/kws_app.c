@@ -15,6 +15,9 @@
 #if KWS_MODEL_INPUT_BYTES != KWS_FE_NUM_FRAMES * KWS_FE_NUM_CHANNELS
 #error "the model input does not match the frontend's frames x channels; re-export the model with its frontend"
 #endif
+#if KWS_MODEL_STREAM_FRAMES > 0 && KWS_MODEL_STREAM_FRAMES != KWS_INFER_EVERY_FRAMES
+#error "the model streams another inference period than the app runs; re-export the model and the project together"
+#endif
 #if KWS_MODEL_OUTPUT_COUNT != KWS_LABEL_COUNT
 #error "the model has a different number of outputs than labels"
 #endif
@@ -58,6 +61,9 @@ static void print_line(const char *text)
 
 static void reset_stream(void)
 {
+#if KWS_MODEL_STREAM_FRAMES > 0
+  kws_model_stream_reset();
+#endif
   kws_frontend_init(&app.frontend);
   memset(app.window, 0, sizeof app.window);
   app.next_row = 0;
@@ -66,16 +72,31 @@ static void reset_stream(void)
   app.frontend_us = 0;
 }
 
-/* Copy the window oldest frame first into the model input and run it. */
-static int infer(void)
+/* Copy the newest `count` frames of the window, oldest first, to `input`. */
+static void copy_frames(int8_t *input, uint32_t count)
 {
-  int8_t *input = (int8_t *)kws_model_input();
-  for (uint32_t i = 0; i < KWS_FE_NUM_FRAMES; i++) {
-    uint32_t row = (app.next_row + i) % KWS_FE_NUM_FRAMES;
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t row = (app.next_row + KWS_FE_NUM_FRAMES - count + i) % KWS_FE_NUM_FRAMES;
     memcpy(input + i * KWS_FE_NUM_CHANNELS, app.window[row], KWS_FE_NUM_CHANNELS);
   }
+}
+
+/* Run the model: the whole window, or (streaming) only its newest frames. */
+static int run_model(int streaming)
+{
   uint32_t start = kws_board_micros();
-  int status = kws_model_invoke();
+  int status;
+#if KWS_MODEL_STREAM_FRAMES > 0
+  if (streaming) {
+    copy_frames((int8_t *)kws_model_stream_input(), KWS_MODEL_STREAM_FRAMES);
+    status = kws_model_stream_invoke();
+  } else
+#endif
+  {
+    (void)streaming;
+    copy_frames((int8_t *)kws_model_input(), KWS_FE_NUM_FRAMES);
+    status = kws_model_invoke();
+  }
   app.model_us = kws_board_micros() - start;
   if (status != 0) {
     char line[KWS_LINK_LINE_MAX];
@@ -114,13 +135,24 @@ static void add_frame(const int8_t *frame)
   app.next_row = (app.next_row + 1u) % KWS_FE_NUM_FRAMES;
   app.frames++;
   app.since_infer++;
-  if (!app.evaluating && app.model_ready && app.frames >= KWS_FE_NUM_FRAMES &&
-      app.since_infer >= KWS_INFER_EVERY_FRAMES) {
+  if (app.evaluating || !app.model_ready || app.since_infer < KWS_INFER_EVERY_FRAMES) {
+    return;
+  }
+#if KWS_MODEL_STREAM_FRAMES > 0
+  /* Streaming: every period from the reset on, so that the model's state
+   * covers the window once the window is full. */
+  app.since_infer = 0;
+  if (run_model(1) == 0 && app.frames >= KWS_FE_NUM_FRAMES) {
+    detect();
+  }
+#else
+  if (app.frames >= KWS_FE_NUM_FRAMES) {
     app.since_infer = 0;
-    if (infer() == 0) {
+    if (run_model(0) == 0) {
       detect();
     }
   }
+#endif
 }
 
 /* Run every buffered sample through the frontend. */
@@ -160,7 +192,7 @@ static void finish_clip(void)
   char body[KWS_LINK_LINE_MAX];
   int used = snprintf(body, sizeof body, "result id=%lu frames=%lu scores=", (unsigned long)app.clip_id,
                       (unsigned long)app.frames);
-  int ok = app.model_ready && infer() == 0;
+  int ok = app.model_ready && run_model(0) == 0;
   for (int i = 0; i < KWS_LABEL_COUNT && used < (int)sizeof body; i++) {
     used += snprintf(body + used, sizeof body - (size_t)used, i ? ",%d" : "%d", ok ? app.scores[i] + 128 : 0);
   }

@@ -19,37 +19,40 @@ log = logging.getLogger(__name__)
 def export(
     model: Path = typer.Option(None, "--model", "-m", help="The int8 .tflite model (default: build/model.tflite from `kws train`)."),
     labels: str = typer.Option(None, "--labels", help="Comma-separated names, one per output (default: the model's metadata)."),
-    runtime: str = typer.Option(None, "--runtime", help="tflm (TFLite Micro; the default where the board has it) or c (plain C kernels, no interpreter)."),
+    runtime: str = typer.Option(None, "--runtime", help="tflm (TFLite Micro) or c (plain C kernels, no interpreter; streams models kws trains). Default: the board's first runtime whose estimated load stays within 50%."),
     board: str = typer.Option(None, "--board", "-b", help="Board profile (default: kws.toml [board] name; see `kws boards`)."),
     out: Path = typer.Option(None, "--out", "-o", help="Project folder (default build/firmware/<board>/); model sources go to lib/kws_model/."),
+    period_ms: int = typer.Option(None, "--period-ms", help="Run the model every this many ms (default: the model's smoothing, 40 ms for models kws trains)."),
     verify: int = typer.Option(0, "--verify", help="Runtime c: compare with the TFLM interpreter on this many random inputs (host cc)."),
     as_json: bool = typer.Option(False, "--json", help="Print the export summary as JSON."),
 ) -> None:
     """Write the firmware project for BOARD around the model: an exact op
     resolver and measured arena (tflm) or plain C with a static memory plan
-    (c), after checking that it fits the board.
+    (c), after checking that it fits the board: flash, RAM and compute (the
+    load per second of audio; refused above 100% of the board's clock).
 
     Examples:
     ```
     kws export
     kws export --model micro_speech_quantized.tflite --labels _silence_,_unknown_,yes,no --board stm32
     kws export --runtime c --board qemu-stm32f405 --verify 200
+    kws export --board nano33ble --runtime tflm --period-ms 200
     ```
     """
     from kws.boards import load_board
     from kws.config import load_config
-    from kws.export.exporter import export_model
+    from kws.export.exporter import default_runtime, export_model
     from kws.export.project import render_project
 
     config = load_config()
     profile = load_board(board or config.board.name)
-    runtime = runtime or ("tflm" if "tflm" in profile.runtimes else profile.runtimes[0])
+    model = model or config.paths.build / "model.tflite"
+    runtime = runtime or default_runtime(model, profile, period_ms)
     if verify and runtime != "c":
         raise UsageError("--verify: only runtime c is compiled on the host; add --runtime c")
-    model = model or config.paths.build / "model.tflite"
     names = [name.strip() for name in labels.split(",")] if labels else None
     result = export_model(model, out or config.paths.build / "firmware" / profile.name, runtime=runtime,
-                          board=profile, labels=names)
+                          board=profile, labels=names, period_ms=period_ms)
     for warning in result.warnings:
         log.warning("warning: %s", warning)
     project = render_project(profile, result)
@@ -74,6 +77,9 @@ def export(
         typer.echo(f"  memory plan: {result.arena_bytes:,} B")
     if result.fit:
         typer.echo(f"  fit: {result.fit.summary()}")
+    typer.echo(f"  inference: {result.stream_note}")
+    if result.load:
+        typer.echo(f"  compute: {result.load.summary()}")
     if verify:
         typer.echo(f"  verify: {comparison.differing} of {comparison.values} values differ from TFLM on {verify} inputs")
     typer.echo(f"  next: kws flash --board {profile.name}")

@@ -38,14 +38,38 @@ WEIGHTS_SECTION = ".kws_weights"
 
 
 @dataclass(frozen=True)
+class Inference:
+    outputs: np.ndarray
+    instructions: int                # calibrated
+    layers: dict[int, int]           # op index (-1: streaming state shift) -> instructions
+
+
+@dataclass(frozen=True)
 class EmulatedRun:
-    outputs: np.ndarray              # one row per input
-    instructions: tuple[int, ...]    # per inference, calibrated
+    runs: tuple[Inference, ...]      # one whole-window inference per input
+    steps: tuple[Inference, ...]     # streaming models: each step once the inputs' frames fill a window
     calibration: float               # instructions per SysTick cycle, measured
+
+    @property
+    def outputs(self) -> np.ndarray:
+        return np.stack([r.outputs for r in self.runs])
+
+    @property
+    def instructions(self) -> tuple[int, ...]:
+        return tuple(r.instructions for r in self.runs)
+
+
+def _inferences(kind: str, output: str, per_cycle: float) -> tuple[Inference, ...]:
+    found = re.findall(kind + r" \d+ cycles=(\d+) out=([-\d,]+) layers=([-\d:,]*)", output)
+    return tuple(Inference(np.array([int(v) for v in out.split(",")], np.int8), round(int(cycles) * per_cycle),
+                           {int(op): round(int(c) * per_cycle)
+                            for op, c in (item.split(":") for item in layers.split(",") if item)})
+                 for cycles, out, layers in found)
 
 
 def run_on_cortex_m4(model_dir: Path, inputs: np.ndarray, optimization: str = "-O2") -> EmulatedRun:
-    """Run exported runtime-c sources on the emulated Cortex-M4 for ``inputs``."""
+    """Run exported runtime-c sources on the emulated Cortex-M4 for ``inputs``
+    (whole windows; a streaming model also streams their frames in a row)."""
     from kws.device.emulator import run_baremetal
 
     inputs = np.asarray(inputs, np.int8).reshape(len(inputs), -1)
@@ -54,14 +78,14 @@ def run_on_cortex_m4(model_dir: Path, inputs: np.ndarray, optimization: str = "-
             f"#include <stdint.h>\n#define BENCH_COUNT {len(inputs)}u\n"
             f"static const int8_t bench_inputs[{inputs.size}] = {{\n{c_array(inputs)}\n}};\n")
         run = run_baremetal([HARNESS, model_dir / "kws_model.c", model_dir / "kws_kernels.c"],
-                            include_dirs=[model_dir, tmp], cflags=[optimization], timeout=300)
-    runs = re.findall(r"run \d+ cycles=(\d+) out=([-\d,]+)", run.output)
+                            include_dirs=[model_dir, tmp], cflags=[optimization, "-DKWS_PROFILE_LAYERS"],
+                            timeout=300)
     calibration = re.search(r"calibration instructions=(\d+) cycles=(\d+)", run.output)
+    per_cycle = int(calibration[1]) / int(calibration[2]) if calibration else 0.0
+    runs = _inferences("run", run.output, per_cycle)
     if run.exit_code or len(runs) != len(inputs) or not calibration:
         raise RuntimeError(f"runtime-c bench on the emulator failed: {run.output[-500:]!r}")
-    per_cycle = int(calibration[1]) / int(calibration[2])
-    outputs = np.array([[int(v) for v in out.split(",")] for _, out in runs], np.int8)
-    return EmulatedRun(outputs, tuple(round(int(cycles) * per_cycle) for cycles, _ in runs), per_cycle)
+    return EmulatedRun(runs, _inferences("step", run.output, per_cycle), per_cycle)
 
 
 def code_size(model_dir: Path) -> dict[str, int]:

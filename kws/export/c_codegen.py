@@ -426,7 +426,8 @@ def render_c_sources(env: jinja2.Environment, cmodel: CModel) -> dict[str, str]:
         if layer.function == "kws_conv":
             args.append(ref(f"col{layer.op.index}") if layer.scratch else "0")
         note = " (new time steps)" if call and call.sliced else ""
-        calls.append(f"{layer.function}({', '.join(args)});  /* {layer.op.opcode}{note} */")
+        calls.append(f"{layer.function}({', '.join(args)});  /* {layer.op.opcode}{note} */\n"
+                     f"  LAYER_DONE({layer.op.index});")
         layers.append((layer, {k: _c_value(v) for k, v in fields.items()}))
     context: dict[str, Any] = {}
     if stream:

@@ -18,7 +18,9 @@ from kws.audio.frontend_params import FrontendParams
 from kws.boards import Board, load_board
 from kws.export.arena import measure_arena
 from kws.export.board_fit import BoardFit, check_fit, estimate
-from kws.export.c_codegen import KERNEL_SOURCES, lower_model, render_c_sources
+from kws.errors import KwsError
+from kws.export.c_codegen import KERNEL_SOURCES, CModel, lower_model, render_c_sources
+from kws.export.compute import WARN_LOAD, Load, check_load, estimate_load
 from kws.export.op_support import check_model
 from kws.export.render import environment, static_file, write_folder
 from kws.export.settings import inference_period_frames, render_settings, resolve_settings
@@ -65,11 +67,13 @@ class ExportResult:
     warnings: tuple[str, ...]
     stream_frames: int = 0         # frames per inference of a streaming model, 0: whole window each time
     stream_note: str = ""          # how inference runs, and why it does not stream
+    load: Load | None = None       # compute use of the board (with a board, when kws can lower the model)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.update(out_dir=str(self.out_dir), model_dir=str(self.model_dir),
-                    files=[str(f) for f in self.files], frontend=self.frontend.to_dict())
+                    files=[str(f) for f in self.files], frontend=self.frontend.to_dict(),
+                    load=self.load.to_dict() if self.load else None)
         return data
 
 
@@ -107,11 +111,14 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
         weight_bytes = len(tflite.data)
         arena_note = measured.describe()
         files = render_tflm_sources(env, tflite)
-    fit = None
+    fit, load, load_warnings = None, None, []
     if board is not None:
         profile = board if isinstance(board, Board) else load_board(board)
         fit = estimate(profile, runtime, weight_bytes, arena, settings.frontend, tflite.input.nbytes)
         check_fit(profile, runtime, fit)
+        load = board_load(tflite, profile, runtime, settings.frontend, period, cmodel)
+        warning = check_load(load, settings.frontend.stride_ms, profile.runtimes) if load else None
+        load_warnings = [warning] if warning else []
     files["kws_model.h"] = static_file("model", "kws_model.h")
     files["kws_model_settings.h"] = render_settings(env, tflite, settings, runtime, arena, arena_note,
                                                     stream_frames, stream_note)
@@ -122,9 +129,42 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
         runtime=runtime, model_sha256=tflite.sha256, model_bytes=len(tflite.data), ops=tuple(tflite.ops),
         labels=settings.labels, arena_bytes=arena, arena_need_bytes=need, weight_bytes=weight_bytes,
         input=TensorSpec.of(tflite.input), output=TensorSpec.of(tflite.output), frontend=settings.frontend,
-        smoothing=settings.smoothing, fit=fit, warnings=settings.warnings + (fit.warnings if fit else ()),
-        stream_frames=stream_frames, stream_note=stream_note,
+        smoothing=settings.smoothing, fit=fit,
+        warnings=settings.warnings + (fit.warnings if fit else ()) + tuple(load_warnings),
+        stream_frames=stream_frames, stream_note=stream_note, load=load,
     )
     files[MANIFEST] = json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n"
     write_folder(model_dir, files)
     return result
+
+
+def board_load(tflite: TfliteModel, board: Board, runtime: str, frontend: FrontendParams, period: int,
+               cmodel: CModel | None = None) -> Load | None:
+    """Estimated compute load of ``tflite`` on ``board``; None when kws cannot
+    count the model's work (ops runtime c does not lower)."""
+    if cmodel is None:
+        try:
+            cmodel = lower_model(tflite, frontend.num_frames, period)
+        except KwsError:
+            return None
+    return estimate_load(board, runtime, cmodel, period, frontend.stride_ms)
+
+
+def default_runtime(model: str | Path | bytes | TfliteModel, board: Board, period_ms: int | None = None) -> str:
+    """The board's first runtime whose load stays within WARN_LOAD, else the
+    one with the lowest load (runtimes kws cannot estimate count as over)."""
+    tflite = model if isinstance(model, TfliteModel) else read_model(model)
+    settings = resolve_settings(tflite, [f"class{i}" for i in range(tflite.output.size)], None, period_ms)
+    period = inference_period_frames(settings.smoothing, settings.frontend)
+    usable = []
+    for runtime in board.runtimes:
+        try:
+            load = board_load(tflite, board, runtime, settings.frontend, period)
+            check_model(tflite, runtime)
+        except KwsError:
+            continue
+        fraction = load.fraction if load else float("inf")
+        if fraction <= WARN_LOAD:
+            return runtime
+        usable.append((fraction, runtime))
+    return min(usable)[1] if usable else board.runtimes[0]
