@@ -26,20 +26,20 @@ def micro_speech(peers) -> str:
 
 
 def test_default_folder_and_runtime_switch(micro_speech: str, tmp_path: Path) -> None:
-    done = kws("export", "--model", micro_speech, "--labels", LABELS, "--board", "stm32", "--json", cwd=tmp_path)
+    done = kws("export", "--model", micro_speech, "--labels", LABELS, "--board", "nano33ble", "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
-    lib = tmp_path / "build" / "firmware" / "stm32" / "lib" / "kws_model"
-    assert summary["runtime"] == "tflm" and Path(summary["model_dir"]) == Path("build/firmware/stm32/lib/kws_model")
+    lib = tmp_path / "build" / "firmware" / "nano33ble" / "lib" / "kws_model"
+    assert summary["runtime"] == "tflm" and Path(summary["model_dir"]) == Path("build/firmware/nano33ble/lib/kws_model")
     assert {p.name for p in lib.iterdir()} == {"kws_export.json", "kws_model.h", "kws_model_settings.h",
                                                "kws_model_data.h", "kws_model_data.cc", "kws_op_resolver.h",
                                                "kws_model_tflm.cc"}
     assert json.loads((lib / "kws_export.json").read_text())["arena_need_bytes"] == 7584
-    project = tmp_path / "build" / "firmware" / "stm32"
+    project = tmp_path / "build" / "firmware" / "nano33ble"
     assert (project / "platformio.ini").is_file() and json.loads((project / "kws_project.json").read_text())["runtime"] == "tflm"
     assert "no frontend parameters" in done.stderr  # a peer model: the assumption is said, not hidden
 
-    again = kws("export", "--model", micro_speech, "--labels", LABELS, "--board", "stm32", "--runtime", "c", cwd=tmp_path)
+    again = kws("export", "--model", micro_speech, "--labels", LABELS, "--board", "nano33ble", "--runtime", "c", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     names = {p.name for p in lib.iterdir()}
     assert "kws_model.c" in names and "kws_model_tflm.cc" not in names  # nothing of the tflm export lingers
