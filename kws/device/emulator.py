@@ -90,23 +90,30 @@ def _die_with_parent() -> None:
         pass
 
 
-def qemu_args(board: str = EMULATED_PIO_BOARD, icount_shift: int | None = None) -> list[str]:
-    """The board JSON's QEMU arguments; ``icount_shift`` replaces its
-    ``-icount shift=0`` (each instruction then takes 2**shift ns of emulated
-    time: 4 gives 62.5 M instructions/s, about a 64 MHz Cortex-M4)."""
+def qemu_args(board: str = EMULATED_PIO_BOARD, icount_shift: int | None = None, *, realtime: bool = True) -> list[str]:
+    """The board JSON's QEMU arguments. ``icount_shift`` replaces its
+    ``-icount shift=0``: each instruction takes 2**shift ns of emulated time
+    (4: 62.5 M instructions/s, about a 64 MHz Cortex-M4). While the guest
+    idles (WFI), emulated time follows the wall clock; ``realtime=False``
+    jumps to the guest's next timer instead, so emulated seconds pass as fast
+    as the host runs them (the guest sees the same timeline)."""
     args = list(pio_board(board)["upload"]["qemu_args"])
+    at = args.index("-icount") + 1
     if icount_shift is not None:
         if not 0 <= icount_shift <= MAX_ICOUNT_SHIFT:
             raise UsageError(f"icount shift {icount_shift}: pick 0..{MAX_ICOUNT_SHIFT} "
                              "(2**shift ns per instruction)")
-        args[args.index("-icount") + 1] = f"shift={icount_shift}"
+        args[at] = f"shift={icount_shift}"
+    if not realtime:
+        args[at] += ",sleep=off"
     return args
 
 
-def _qemu_command(elf: Path, board: str, serial: str, icount_shift: int | None = None) -> list[str]:
+def _qemu_command(elf: Path, board: str, serial: str, icount_shift: int | None = None,
+                  realtime: bool = True) -> list[str]:
     return [
         _require(QEMU, "qemu-system-arm"),
-        *qemu_args(board, icount_shift),
+        *qemu_args(board, icount_shift, realtime=realtime),
         "-display", "none",
         "-monitor", "none",
         "-serial", serial,
@@ -208,13 +215,15 @@ _RUNNING: set["Emulator"] = set()
 
 class Emulator:
     """qemu-system-arm running a firmware, its UART on ``socket://`` loopback;
-    ``icount_shift`` sets the emulated instruction rate (see ``qemu_args``)."""
+    ``icount_shift`` (instruction rate) and ``realtime`` (idle time follows
+    the wall clock): see ``qemu_args``."""
 
     def __init__(self, elf: str | os.PathLike, *, board: str = EMULATED_PIO_BOARD, start_timeout: float = 10.0,
-                 icount_shift: int | None = None) -> None:
+                 icount_shift: int | None = None, realtime: bool = True) -> None:
         self.elf = Path(elf)
         self.board = board
         self.icount_shift = icount_shift
+        self.realtime = realtime
         self.start_timeout = start_timeout
         self.port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -237,7 +246,7 @@ class Emulator:
         if not self.elf.is_file():
             raise KwsError(f"{self.elf}: no such firmware; build it first (`kws flash` builds it)")
         command = _qemu_command(self.elf, self.board, "tcp:127.0.0.1:0,server=on,wait=on,nodelay=on",
-                                self.icount_shift)
+                                self.icount_shift, self.realtime)
         self._tmp = tempfile.TemporaryDirectory(prefix="kws-qemu-")
         tmp = Path(self._tmp.name)
         command += ["-qmp", f"unix:{tmp / 'qmp.sock'},server=on,wait=off"]
