@@ -3,6 +3,8 @@ evaluation and recording, all over the serial link.
 
 - ``watch``: print the device's lines (detections highlighted) and, with
   ``expect``, stop at the first ``Heard <word>`` (True) or at the timeout.
+  ``parse_status`` reads the firmware's real-time report
+  (``Status load=21% clock=64MHz audio_ms=2000 dropped=0``, every 2 s of audio).
 - ``evaluate``: stream every clip of a folder (``<label>/*.wav``, Speech
   Commands layout; unknown folders count as ``_unknown_``) to the device, which
   computes features and scores exactly as it does for its microphone, and
@@ -36,6 +38,8 @@ from kws.device.serial_link import FRAME_RECORD, ClipResult, LinkError, SerialLi
 from kws.errors import KwsError, UsageError
 
 HEARD = re.compile(r"^Heard (?P<word>\S+) \((?P<score>[0-9.]+)\) @(?P<ms>\d+)ms$")
+STATUS = re.compile(r"Status load=(?P<load>[0-9]{1,6})% clock=(?P<mhz>[0-9]{1,6})MHz "
+                    r"audio_ms=(?P<audio_ms>[0-9]{1,10}) dropped=(?P<dropped>[0-9]{1,10})")
 UNKNOWN = "_unknown_"
 
 
@@ -49,6 +53,33 @@ class Detection:
 def parse_heard(line: str) -> Detection | None:
     found = HEARD.match(line)
     return Detection(found["word"], float(found["score"]), int(found["ms"])) if found else None
+
+
+@dataclass(frozen=True)
+class Status:
+    """The firmware's real-time report for one period of audio: busy time
+    per audio time (percent), processor clock, the period's audio and the
+    samples lost in it (ring buffer or microphone overruns)."""
+
+    load_percent: int
+    clock_mhz: int
+    audio_ms: int
+    dropped: int
+
+    @property
+    def keeps_up(self) -> bool:
+        return self.dropped == 0 and self.load_percent < 100
+
+    def describe(self) -> str:
+        return f"load {self.load_percent}% at {self.clock_mhz} MHz, {self.dropped} samples dropped"
+
+
+def parse_status(line: str) -> Status | None:
+    """A ``Status ...`` line, or None for anything else (a damaged one too)."""
+    found = STATUS.fullmatch(line)
+    if not found:
+        return None
+    return Status(int(found["load"]), int(found["mhz"]), int(found["audio_ms"]), int(found["dropped"]))
 
 
 def watch(link: SerialLink, *, expect: str | None = None, timeout: float | None = None,

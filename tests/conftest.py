@@ -1,4 +1,5 @@
-"""Shared test fixtures: paths to the repository and to ../shared data."""
+"""Shared test fixtures: paths to the repository and to ../shared data, and
+the emulated board with a test microphone."""
 
 from __future__ import annotations
 
@@ -24,3 +25,28 @@ def peers() -> Path:
     if not PEERS.is_dir():
         pytest.skip("../shared/peers is not beside this checkout")
     return PEERS
+
+
+@pytest.fixture(scope="session")
+def tone_project(peers, tmp_path_factory):
+    """micro_speech built for the emulated board with a test microphone (a
+    user board file: [mic] type = "tone", a sawtooth paced by the board's
+    clock); (project, board)."""
+    from kws.boards import load_board
+    from kws.device.build import build
+    from kws.export.exporter import export_model
+    from kws.export.project import render_project
+
+    text = (load_board("qemu-stm32f405").path.read_text(encoding="utf-8")
+            .replace('name = "qemu-stm32f405"', 'name = "qemu-tone"')
+            .replace('[mic]\ntype = "none"', '[mic]\ntype = "tone"\nsample_rate = 16000'))
+    boards = tmp_path_factory.mktemp("boards")
+    (boards / "qemu-tone.toml").write_text(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KWS_BOARDS_DIR", str(boards))
+        board = load_board("qemu-tone")
+        export = export_model(peers / "micro_speech" / "micro_speech_quantized.tflite", tmp_path_factory.mktemp("fw"),
+                              runtime="c", board=board, labels=["_silence_", "_unknown_", "yes", "no"])
+        project = render_project(board, export)
+        build(project.path, project.env)
+        yield project, board

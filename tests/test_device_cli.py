@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+from kws.audio.io import load_wav, write_wav
 from kws.export.exporter import export_model
 from kws.export.project import render_project
 
@@ -56,6 +59,16 @@ def test_monitor_expect_hears_a_streamed_word(flashed, workdir, peers):
     assert "Heard yes" in done.stdout
 
 
+def test_monitor_shows_the_load_at_the_chosen_instruction_rate(flashed, workdir, peers, tmp_path):
+    """3 s of streamed audio (2 s of words + the 1 s tail): one Status line,
+    shown as a sentence, at 62.5 M instructions/s (-icount shift=4)."""
+    yes = load_wav(peers / "micro_speech" / "testdata" / "yes_1000ms.wav")
+    wav = write_wav(tmp_path / "yes_yes.wav", np.concatenate([yes, yes]), 16000)
+    done = kws("monitor", "--stream", str(wav), "--icount-shift", "4", "--timeout", "3", cwd=workdir)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"^load \d+% at 62 MHz, 0 samples dropped$", done.stdout, re.MULTILINE), done.stdout
+
+
 def test_monitor_expect_fails_when_the_word_is_not_said(flashed, workdir, peers):
     wav = peers / "micro_speech" / "testdata" / "silence_1000ms.wav"
     done = kws("monitor", "--stream", str(wav), "--expect", "yes", "--timeout", "3", cwd=workdir)
@@ -94,6 +107,7 @@ def test_flash_refuses_a_board_running_other_firmware(flashed, workdir):
         (["monitor", "--eval", "nowhere"], "--eval nowhere: no such folder"),
         (["flash", "--board", "esp32"], "no kws firmware project here"),
         (["monitor", "--eval", ".", "--record", "yes"], "pick one"),
+        (["monitor", "--icount-shift", "11", "--timeout", "1"], "icount shift 11: pick 0..10"),
     ],
 )
 def test_user_errors_are_one_line(flashed, workdir, args, message):

@@ -8,6 +8,7 @@
 #include "kws_board.h"
 #include "kws_frontend.h"
 #include "kws_link.h"
+#include "kws_load.h"
 #include "kws_model.h"
 #include "kws_ring.h"
 #include "kws_smoothing.h"
@@ -168,6 +169,7 @@ static int drain_ring(void)
     size_t used = kws_frontend_feed(&app.frontend, samples, n, frame, NULL, &ready);
     app.frontend_us += kws_board_micros() - start;
     kws_ring_consume(&app.ring, used);
+    kws_load_audio(used);
     if (ready) {
       add_frame(frame);
     }
@@ -211,10 +213,10 @@ static void print_banner(void)
 {
   char line[KWS_LINK_LINE_MAX];
   snprintf(line, sizeof line,
-           "KWS fw=%s kws=%s board=%s model=%s runtime=%s labels=%d arena=%lu proto=%d mic=%d status=%s",
+           "KWS fw=%s kws=%s board=%s model=%s runtime=%s labels=%d arena=%lu proto=%d mic=%d status=%s clock=%luMHz",
            KWS_FIRMWARE_ID, KWS_VERSION, KWS_BOARD_NAME, KWS_MODEL_ID, KWS_MODEL_RUNTIME, KWS_LABEL_COUNT,
            (unsigned long)(app.model_ready ? kws_model_arena_used_bytes() : 0u), KWS_LINK_PROTOCOL, KWS_HAS_MIC,
-           app.model_ready ? "ok" : "model-error");
+           app.model_ready ? "ok" : "model-error", (unsigned long)kws_load_clock_mhz());
   print_line(line);
   if (!app.model_ready) {
     snprintf(line, sizeof line, "Model error: %s", kws_model_error());
@@ -325,6 +327,7 @@ void kws_app_poll(void)
   uint8_t bytes[64];
   size_t n;
   int worked = 0;
+  uint32_t start = kws_load_begin();
   while ((n = kws_board_read(bytes, sizeof bytes)) > 0) {
     kws_link_receive(&app.link, bytes, n, kws_board_millis());
     worked = 1;
@@ -344,6 +347,8 @@ void kws_app_poll(void)
     kws_board_led(0);
     app.led_on = 0;
   }
+  kws_load_report(app.ring.dropped);
+  kws_load_end(start, worked);
   if (!worked) {
     kws_board_idle();
   }

@@ -19,12 +19,19 @@ void kws_board_write(const void *data, size_t n);
 /* Up to max received bytes into dst; returns how many (0 when none). */
 size_t kws_board_read(uint8_t *dst, size_t max);
 uint32_t kws_board_millis(void);
-/* Free-running microsecond clock for profiling (wraps after ~71 minutes). */
+/* Free-running microsecond clock for profiling and the load figure (wraps
+ * after ~71 minutes). */
 uint32_t kws_board_micros(void);
+/* The processor clock in Hz, for reports: the board profile's clock_hz
+ * (KWS_BOARD_CLOCK_HZ); the emulated board measures its instruction rate. */
+uint32_t kws_board_clock_hz(void);
 void kws_board_led(int on);
 /* Up to max 16 kHz mono samples captured since the last call; 0 for boards
  * without a microphone. */
 size_t kws_board_mic_read(int16_t *dst, size_t max);
+/* Samples the microphone driver lost since boot because they were not read
+ * in time (0 when the driver does not tell). */
+uint32_t kws_board_mic_dropped(void);
 /* Nothing to do: sleep until the next interrupt (or just return). */
 void kws_board_idle(void);
 

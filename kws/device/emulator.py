@@ -55,11 +55,12 @@ from pathlib import Path
 from typing import Any
 
 from kws.device.build import first_error
-from kws.errors import KwsError
+from kws.errors import KwsError, UsageError
 from kws.resources import templates_dir
 
 QEMU = "qemu-system-arm"
 EMULATED_PIO_BOARD = "netduinoplus2"
+MAX_ICOUNT_SHIFT = 10
 _PORT_LINE = re.compile(r"waiting for connection on: disconnected:tcp:[^:]+:(\d+)")
 
 
@@ -89,10 +90,30 @@ def _die_with_parent() -> None:
         pass
 
 
-def _qemu_command(elf: Path, board: str, serial: str) -> list[str]:
+def qemu_args(board: str = EMULATED_PIO_BOARD, icount_shift: int | None = None, *, realtime: bool = True) -> list[str]:
+    """The board JSON's QEMU arguments. ``icount_shift`` replaces its
+    ``-icount shift=0``: each instruction takes 2**shift ns of emulated time
+    (4: 62.5 M instructions/s, about a 64 MHz Cortex-M4). While the guest
+    idles (WFI), emulated time follows the wall clock; ``realtime=False``
+    jumps to the guest's next timer instead, so emulated seconds pass as fast
+    as the host runs them (the guest sees the same timeline)."""
+    args = list(pio_board(board)["upload"]["qemu_args"])
+    at = args.index("-icount") + 1
+    if icount_shift is not None:
+        if not 0 <= icount_shift <= MAX_ICOUNT_SHIFT:
+            raise UsageError(f"icount shift {icount_shift}: pick 0..{MAX_ICOUNT_SHIFT} "
+                             "(2**shift ns per instruction)")
+        args[at] = f"shift={icount_shift}"
+    if not realtime:
+        args[at] += ",sleep=off"
+    return args
+
+
+def _qemu_command(elf: Path, board: str, serial: str, icount_shift: int | None = None,
+                  realtime: bool = True) -> list[str]:
     return [
         _require(QEMU, "qemu-system-arm"),
-        *pio_board(board)["upload"]["qemu_args"],
+        *qemu_args(board, icount_shift, realtime=realtime),
         "-display", "none",
         "-monitor", "none",
         "-serial", serial,
@@ -193,11 +214,16 @@ _RUNNING: set["Emulator"] = set()
 
 
 class Emulator:
-    """qemu-system-arm running a firmware, its UART on ``socket://`` loopback."""
+    """qemu-system-arm running a firmware, its UART on ``socket://`` loopback;
+    ``icount_shift`` (instruction rate) and ``realtime`` (idle time follows
+    the wall clock): see ``qemu_args``."""
 
-    def __init__(self, elf: str | os.PathLike, *, board: str = EMULATED_PIO_BOARD, start_timeout: float = 10.0) -> None:
+    def __init__(self, elf: str | os.PathLike, *, board: str = EMULATED_PIO_BOARD, start_timeout: float = 10.0,
+                 icount_shift: int | None = None, realtime: bool = True) -> None:
         self.elf = Path(elf)
         self.board = board
+        self.icount_shift = icount_shift
+        self.realtime = realtime
         self.start_timeout = start_timeout
         self.port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -219,9 +245,10 @@ class Emulator:
         starts when the first client connects)."""
         if not self.elf.is_file():
             raise KwsError(f"{self.elf}: no such firmware; build it first (`kws flash` builds it)")
+        command = _qemu_command(self.elf, self.board, "tcp:127.0.0.1:0,server=on,wait=on,nodelay=on",
+                                self.icount_shift, self.realtime)
         self._tmp = tempfile.TemporaryDirectory(prefix="kws-qemu-")
         tmp = Path(self._tmp.name)
-        command = _qemu_command(self.elf, self.board, "tcp:127.0.0.1:0,server=on,wait=on,nodelay=on")
         command += ["-qmp", f"unix:{tmp / 'qmp.sock'},server=on,wait=off"]
         log_path = tmp / "qemu.log"
         with open(log_path, "wb") as log:

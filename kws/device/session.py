@@ -18,13 +18,15 @@ BANNER_TIMEOUT_S = 15.0
 
 
 @contextmanager
-def open_session(project: Project, board: Board, port: str | None = None) -> Iterator[SerialLink]:
-    """A SerialLink to the project's board; QEMU is stopped when it closes."""
+def open_session(project: Project, board: Board, port: str | None = None, *,
+                 icount_shift: int | None = None) -> Iterator[SerialLink]:
+    """A SerialLink to the project's board; QEMU (at ``icount_shift``, see
+    ``Emulator``) is stopped when it closes."""
     with ExitStack() as stack:
         if board.emulated:
             if not project.elf.is_file():
                 raise KwsError(f"{project.elf}: not built yet; run `kws flash --board {board.name}`")
-            url = stack.enter_context(Emulator(project.elf)).url
+            url = stack.enter_context(Emulator(project.elf, icount_shift=icount_shift)).url
         else:
             url = port or find_port(board)
         yield stack.enter_context(SerialLink.open(url, baud=int(board.section("serial").get("baud", 115200))))

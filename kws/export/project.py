@@ -40,7 +40,8 @@ from kws.train.smoothing import SmoothingParams, keyword_mask
 PROJECT_FILE = "kws_project.json"
 LED_BLINK_MS = 200
 CORE_SOURCES = (
-    "app/kws_app.c", "app/kws_app.h", "app/kws_board.h", "app/kws_ring.c", "app/kws_ring.h",
+    "app/kws_app.c", "app/kws_app.h", "app/kws_board.h", "app/kws_load.c", "app/kws_load.h",
+    "app/kws_ring.c", "app/kws_ring.h",
     "link/kws_link.c", "link/kws_link.h", "common/kws_smoothing.c", "common/kws_smoothing.h",
 )
 _APP_CONFIG = "kws_app_config.h"

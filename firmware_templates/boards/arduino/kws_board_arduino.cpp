@@ -1,7 +1,8 @@
 /* Board glue for Arduino cores (Nano 33 BLE Sense: mbed core; Pico:
  * arduino-pico; B-L475E-IOT01A: STM32duino): Serial for the link,
- * millis()/micros(), the LED pin; the microphone driver is in
- * kws_mic_<type>.cpp, chosen by KWS_MIC_<TYPE> from kws_board_config.h. */
+ * millis()/micros() (arduino-pico's micros() is the SDK's time_us_32()), the
+ * LED pin; the microphone driver is in kws_mic_<type>.cpp, chosen by
+ * KWS_MIC_<TYPE> from kws_board_config.h. */
 #include <Arduino.h>
 
 #include "kws_app.h"
@@ -43,6 +44,11 @@ uint32_t kws_board_millis(void)
 uint32_t kws_board_micros(void)
 {
   return micros();
+}
+
+uint32_t kws_board_clock_hz(void)
+{
+  return KWS_BOARD_CLOCK_HZ;
 }
 
 void kws_board_led(int on)

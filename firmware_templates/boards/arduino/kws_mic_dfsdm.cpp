@@ -110,4 +110,9 @@ size_t kws_board_mic_read(int16_t *dst, size_t max)
 {
   return kws_ring_read(&mic_ring, dst, max);
 }
+
+uint32_t kws_board_mic_dropped(void)
+{
+  return mic_ring.dropped;
+}
 #endif

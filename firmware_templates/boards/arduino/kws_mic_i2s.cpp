@@ -1,6 +1,7 @@
 /* I2S microphone (INMP441) through arduino-pico's I2S library (Raspberry
  * Pi Pico): 32-bit slots from the library's DMA buffers; WS is the pin
- * after SCK. */
+ * after SCK. The library only flags an overflow (getOverflow()), it does not
+ * count lost samples, so kws_board_mic_dropped() cannot tell. */
 #include "kws_board_config.h"
 
 #if defined(KWS_MIC_I2S)
@@ -28,5 +29,10 @@ size_t kws_board_mic_read(int16_t *dst, size_t max)
     dst[n++] = kws_clamp16(left >> 14); /* 24 significant bits -> 16, with 4x gain */
   }
   return n;
+}
+
+uint32_t kws_board_mic_dropped(void)
+{
+  return 0;
 }
 #endif

@@ -12,4 +12,9 @@ size_t kws_board_mic_read(int16_t *dst, size_t max)
   (void)max;
   return 0;
 }
+
+uint32_t kws_board_mic_dropped(void)
+{
+  return 0;
+}
 #endif

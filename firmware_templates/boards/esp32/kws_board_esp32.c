@@ -2,9 +2,11 @@
  * S3's USB Serial/JTAG, an INMP441 on I2S (standard Philips mode, left slot)
  * or a PDM microphone (I2S PDM RX), an LED on a GPIO, esp_timer for time.
  * Pins come from kws_board_config.h (boards/<board>.toml). */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "driver/gpio.h"
+#include "esp_attr.h"
 #include "esp_timer.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
@@ -26,7 +28,23 @@
 #endif
 
 #if defined(KWS_MIC_I2S) || defined(KWS_MIC_PDM)
+#if defined(KWS_MIC_I2S)
+#define MIC_BYTES_PER_SAMPLE 4u /* 32-bit slots */
+#else
+#define MIC_BYTES_PER_SAMPLE 2u
+#endif
 static i2s_chan_handle_t mic;
+static volatile uint32_t mic_dropped;
+
+/* The driver's receive queue was full: a DMA buffer of event->size bytes was
+ * overwritten before kws_board_mic_read took it (ISR context). */
+static bool IRAM_ATTR on_mic_overflow(i2s_chan_handle_t handle, i2s_event_data_t *event, void *user_ctx)
+{
+  (void)handle;
+  (void)user_ctx;
+  mic_dropped += (uint32_t)(event->size / MIC_BYTES_PER_SAMPLE);
+  return false;
+}
 
 static void mic_init(void)
 {
@@ -50,6 +68,8 @@ static void mic_init(void)
   };
   ESP_ERROR_CHECK(i2s_channel_init_pdm_rx_mode(mic, &config));
 #endif
+  const i2s_event_callbacks_t callbacks = {.on_recv_q_ovf = on_mic_overflow};
+  ESP_ERROR_CHECK(i2s_channel_register_event_callback(mic, &callbacks, NULL));
   ESP_ERROR_CHECK(i2s_channel_enable(mic));
 }
 
@@ -76,6 +96,11 @@ size_t kws_board_mic_read(int16_t *dst, size_t max)
   return got / sizeof dst[0];
 #endif
 }
+
+uint32_t kws_board_mic_dropped(void)
+{
+  return mic_dropped;
+}
 #else
 static void mic_init(void) {}
 
@@ -83,6 +108,11 @@ size_t kws_board_mic_read(int16_t *dst, size_t max)
 {
   (void)dst;
   (void)max;
+  return 0;
+}
+
+uint32_t kws_board_mic_dropped(void)
+{
   return 0;
 }
 #endif
@@ -134,6 +164,11 @@ uint32_t kws_board_millis(void)
 uint32_t kws_board_micros(void)
 {
   return (uint32_t)esp_timer_get_time();
+}
+
+uint32_t kws_board_clock_hz(void)
+{
+  return KWS_BOARD_CLOCK_HZ;
 }
 
 void kws_board_led(int on)
