@@ -12,8 +12,10 @@
  * output value costs more than the few bytes of code saved. */
 #if defined(__GNUC__)
 #define KWS_HOT static inline __attribute__((always_inline))
+#define KWS_UNROLL _Pragma("GCC unroll 4") /* keeps per-row sums in registers */
 #else
 #define KWS_HOT static inline
+#define KWS_UNROLL
 #endif
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
@@ -57,11 +59,23 @@ static int32_t saturating_shift_left(int32_t x, int exponent) { /* SaturatingRou
   return shift_left(x, exponent);
 }
 
-/* MultiplyByQuantizedMultiplier (double rounding): x * multiplier / 2^31 * 2^shift. */
-KWS_HOT int32_t requantize(int32_t x, int32_t multiplier, int shift) {
-  const int left = shift > 0 ? shift : 0;
-  const int right = shift > 0 ? 0 : -shift;
-  return divide_by_pot(high_mul(shift_left(x, left), multiplier), right);
+/* MultiplyByQuantizedMultiplier (double rounding): x * multiplier / 2^31 *
+ * 2^shift. For a right shift e, both roundings fold into one 64-bit sum,
+ * floor((x * m + 2^30 + (2^(e-1) - [x < 0]) * 2^31) / 2^(31 + e)): the
+ * nudged high_mul floors at 2^31, RoundingDivideByPOT adds 2^(e-1), less one
+ * below zero, and floors again; floors of floors by powers of two are one
+ * floor. `round` is 2^30 + 2^(30 + e), precomputed by kws export for convs;
+ * `not_shift` is ~shift (e - 1 for a right shift). multiplier >= 0, so
+ * high_mul never saturates. */
+KWS_HOT int32_t requantize_rounded(int32_t x, int32_t multiplier, int32_t not_shift, int64_t round) {
+  if (not_shift < 0) {
+    return (int32_t)(((int64_t)shift_left(x, ~not_shift) * multiplier + (1 << 30)) >> 31);
+  }
+  return (int32_t)(((int64_t)x * multiplier + round + (x < 0 ? -((int64_t)1 << 31) : 0)) >> 32) >> not_shift;
+}
+
+static int32_t requantize(int32_t x, int32_t multiplier, int32_t shift) {
+  return requantize_rounded(x, multiplier, ~shift, (1 << 30) + ((int64_t)1 << (shift < 0 ? 30 - shift : 0)));
 }
 
 KWS_HOT int32_t clamp(int32_t v, int32_t lo, int32_t hi) {
@@ -83,6 +97,12 @@ static int32_t offset_of(int32_t index, const int32_t count[4], const int32_t st
 /* ------------------------------------------------------------------------ */
 /* Multiply-accumulate: acc[r] += sum_i (x[i] + offset) * w[r * k + i]        */
 
+/* Multiply-accumulate on filters of int16 pairs (kws_kernels.h, layout)     */
+
+static inline int32_t low16(int32_t w) { return (int32_t)(((uint32_t)w & 0xFFFFu) ^ 0x8000u) - 0x8000; }
+
+static inline int32_t high16(int32_t w) { return w >> 16; }
+
 #if KWS_DSP
 static inline uint32_t load32(const int8_t *p) {
   uint32_t v;
@@ -102,87 +122,116 @@ static inline uint32_t sxtb16_ror8(uint32_t x) { /* bytes 1 and 3 */
   return r;
 }
 
-static inline uint32_t sxtab16(uint32_t a, uint32_t x) { /* a + bytes 0 and 2, per half */
+static inline uint32_t pack_low(uint32_t a, uint32_t b) { /* (a.lo, b.lo) */
   uint32_t r;
-  __asm__("sxtab16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(x));
+  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
   return r;
 }
 
-static inline uint32_t sxtab16_ror8(uint32_t a, uint32_t x) { /* a + bytes 1 and 3, per half */
+static inline uint32_t pack_high(uint32_t a, uint32_t b) { /* (a.hi, b.hi) */
   uint32_t r;
-  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+  __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(r) : "r"(a), "r"(b));
   return r;
 }
 
-static inline int32_t smlad(uint32_t a, uint32_t b, int32_t acc) { /* acc + a.lo*b.lo + a.hi*b.hi */
+/* Two filter words, stepping past them. Filters are const data that nothing
+ * writes, so the asm need not tell the compiler which memory it reads (that
+ * would keep the sums in memory too). */
+static inline void load_pair(const int32_t **w, int32_t *first, int32_t *second) {
+  __asm__("ldrd %0, %1, [%2], #8" : "=&r"(*first), "=&r"(*second), "+r"(*w));
+}
+
+static inline int32_t smlad(uint32_t a, int32_t b, int32_t acc) { /* acc + a.lo*b.lo + a.hi*b.hi */
   int32_t r;
   __asm__("smlad %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
   return r;
 }
-
-#define KWS_MAC_WORD(acc, word)                         \
-  do {                                                  \
-    const uint32_t wv = (word);                         \
-    acc = smlad(x02, sxtb16(wv), acc);                  \
-    acc = smlad(x13, sxtb16_ror8(wv), acc);             \
-  } while (0)
 #endif
 
-/* Four filter rows interleaved by words: for each group of 4 taps, 4 bytes of
- * row 0, then of rows 1, 2, 3 (kws export lays filters out so). */
-static void dot4(const int8_t *x, const int8_t *w, int32_t k, int32_t offset, int32_t *acc) {
-  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-  int32_t i = 0;
-#if KWS_DSP
-  const uint32_t offset2 = ((uint32_t)offset & 0xFFFFu) * 0x10001u;
+/* acc[r] += sum_i x[i] * row_r[i] for i < k, over `rows` (4 or 1) filter
+ * rows stored as kws_conv_t's filter says. */
+KWS_HOT void dot_rows(const int8_t *x, const int32_t *w, int32_t k, int32_t *acc, const int rows) {
+  int32_t i = 0, r;
   for (; i + 4 <= k; i += 4) {
-    const int8_t *g = w + i * 4; /* the 16 bytes of this group of 4 taps */
-    const uint32_t xv = load32(x + i);
-    const uint32_t x02 = sxtab16(offset2, xv);
-    const uint32_t x13 = sxtab16_ror8(offset2, xv);
-    KWS_MAC_WORD(a0, load32(g));
-    KWS_MAC_WORD(a1, load32(g + 4));
-    KWS_MAC_WORD(a2, load32(g + 8));
-    KWS_MAC_WORD(a3, load32(g + 12));
-  }
-#endif
-  for (; i < k; ++i) {
-    const int32_t v = x[i] + offset;
-    const int8_t *t = w + (i & ~3) * 4 + (i & 3); /* tap i of row 0; rows are 4 bytes apart */
-    a0 += v * t[0];
-    a1 += v * t[4];
-    a2 += v * t[8];
-    a3 += v * t[12];
-  }
-  acc[0] = a0;
-  acc[1] = a1;
-  acc[2] = a2;
-  acc[3] = a3;
-}
-
-static int32_t dot1(const int8_t *x, const int8_t *w, int32_t k, int32_t offset, int32_t a0) {
-  int32_t i = 0;
 #if KWS_DSP
-  const uint32_t offset2 = ((uint32_t)offset & 0xFFFFu) * 0x10001u;
-  for (; i + 4 <= k; i += 4) {
-    const uint32_t xv = load32(x + i);
-    const uint32_t x02 = sxtab16(offset2, xv);
-    const uint32_t x13 = sxtab16_ror8(offset2, xv);
-    KWS_MAC_WORD(a0, load32(w + i));
-  }
+    const uint32_t xv = load32(x + i), x02 = sxtb16(xv), x13 = sxtb16_ror8(xv);
+    KWS_UNROLL for (r = 0; r < rows; ++r) {
+      int32_t w02, w13;
+      load_pair(&w, &w02, &w13);
+      acc[r] = smlad(x13, w13, smlad(x02, w02, acc[r]));
+    }
+#else
+    KWS_UNROLL for (r = 0; r < rows; ++r, w += 2) {
+      acc[r] += x[i] * low16(w[0]) + x[i + 2] * high16(w[0]) + x[i + 1] * low16(w[1]) + x[i + 3] * high16(w[1]);
+    }
 #endif
-  for (; i < k; ++i) {
-    a0 += (x[i] + offset) * w[i];
   }
-  return a0;
+  for (; i < k; ++i, w += rows) {
+    KWS_UNROLL for (r = 0; r < rows; ++r) {
+      acc[r] += x[i] * w[r];
+    }
+  }
 }
 
 /* ------------------------------------------------------------------------ */
 /* Convolution (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED)                 */
 
+/* The per-channel output stage, copied out of *p: stores through int8_t*
+ * may alias *p, which would reload every field after each output. */
+typedef struct {
+  const int32_t *bias, *requant;
+  int32_t offset, act_min, act_max;
+} output_stage_t;
+
+static output_stage_t output_stage(const kws_conv_t *p) {
+  output_stage_t s;
+  s.bias = p->bias;
+  s.requant = p->requant;
+  s.offset = p->output_offset;
+  s.act_min = p->act_min;
+  s.act_max = p->act_max;
+  return s;
+}
+
+/* Requantizes acc[0..n) of output channels oc.. into out[oc..]. */
+KWS_HOT void store_outputs(const output_stage_t *s, const int32_t *acc, int32_t oc, const int n, int8_t *out) {
+  const int32_t *q = s->requant + 4 * oc, offset = s->offset, act_min = s->act_min, act_max = s->act_max;
+  int r;
+  KWS_UNROLL for (r = 0; r < n; ++r, q += 4) {
+    const int64_t round = (int64_t)((uint64_t)(uint32_t)q[3] << 32 | (uint32_t)q[2]);
+    out[oc + r] = (int8_t)clamp(requantize_rounded(acc[r], q[0], q[1], round) + offset, act_min, act_max);
+  }
+}
+
+KWS_HOT void load_bias(const output_stage_t *s, int32_t oc, const int n, int32_t *acc) {
+  int r;
+  for (r = 0; r < n; ++r) {
+    acc[r] = s->bias[oc + r];
+  }
+}
+
+/* Output channels [oc, end) of one pixel from its k input values x (a patch
+ * or, for a 1x1 filter, the input pixel itself). */
+static void conv_pixel(const output_stage_t *s, const int32_t *filter, const int8_t *x, int32_t k, int32_t oc,
+                       int32_t end, int8_t *out) {
+  const int32_t row_words = (k >> 2) * 2 + (k & 3);
+  int32_t acc[4];
+  for (; oc + 4 <= end; oc += 4) {
+    load_bias(s, oc, 4, acc);
+    dot_rows(x, filter + oc * row_words, k, acc, 4);
+    store_outputs(s, acc, oc, 4, out);
+  }
+  for (; oc < end; ++oc) {
+    load_bias(s, oc, 1, acc);
+    dot_rows(x, filter + oc * row_words, k, acc, 1);
+    store_outputs(s, acc, oc, 1, out);
+  }
+}
+
 /* Copies the receptive field of output pixel (oy, ox), channels
  * [c0, c0 + group_c), into col as [k_h][k_w][group_c]; outside the image the
- * input zero point stands in, which contributes 0 like TFLM's skipped taps. */
+ * input zero point stands in (the bias holds -zero point x the filter sum,
+ * so it adds 0 like TFLM's skipped taps). */
 static void copy_run(int8_t *dst, const int8_t *src, int32_t n) {
   for (; n >= 4; n -= 4, dst += 4, src += 4) {
     memcpy(dst, src, 4); /* one word load and store */
@@ -243,41 +292,105 @@ static void load_patch(const kws_conv_t *p, const int8_t *input, int32_t oy, int
 }
 
 void kws_conv(const kws_conv_t *p, const int8_t *input, int8_t *output, int8_t *col) {
-  /* Locals, not p->..., in the loops: stores through int8_t* may alias *p. */
+  const output_stage_t s = output_stage(p);
   const int32_t groups = p->in_c / p->group_c, per_group = p->out_c / groups;
-  const int32_t k = p->k_h * p->k_w * p->group_c;
-  const int32_t k4 = (k + 3) & ~3; /* bytes per filter row, zero padded */
-  const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0 && groups == 1;
-  const int32_t out_c = p->out_c, input_offset = p->input_offset, output_offset = p->output_offset;
-  const int32_t act_min = p->act_min, act_max = p->act_max;
-  const int8_t *filter = p->filter, *shift = p->shift;
-  const int32_t *bias = p->bias, *multiplier = p->multiplier;
-  int32_t oy, ox, g, oc, r;
+  const int32_t k = p->k_h * p->k_w * p->group_c, out_c = p->out_c;
+  int32_t oy, ox, g;
   for (oy = 0; oy < p->out_h; ++oy) {
-    for (ox = 0; ox < p->out_w; ++ox) {
-      int8_t *out = output + (oy * p->out_w + ox) * out_c;
-      const int8_t *patch = direct ? input + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c : col;
+    for (ox = 0; ox < p->out_w; ++ox, output += out_c) {
       for (g = 0; g < groups; ++g) {
-        const int32_t end = (g + 1) * per_group;
-        if (!direct) {
-          load_patch(p, input, oy, ox, g * p->group_c, col);
-        }
-        for (oc = g * per_group; oc < end; oc += r) {
-          int32_t acc[4] = {0, 0, 0, 0};
-          const int32_t rows = end - oc >= 4 ? 4 : 1;
-          for (r = 0; r < rows; ++r) {
-            acc[r] = bias ? bias[oc + r] : 0;
-          }
-          if (rows == 4) {
-            dot4(patch, filter + oc * k4, k, input_offset, acc);
-          } else {
-            acc[0] = dot1(patch, filter + oc * k4, k, input_offset, acc[0]);
-          }
-          for (r = 0; r < rows; ++r) {
-            const int32_t v = requantize(acc[r], multiplier[oc + r], shift[oc + r]) + output_offset;
-            out[oc + r] = (int8_t)clamp(v, act_min, act_max);
-          }
-        }
+        load_patch(p, input, oy, ox, g * p->group_c, col);
+        conv_pixel(&s, p->filter, col, k, g * per_group, (g + 1) * per_group, output);
+      }
+    }
+  }
+}
+
+void kws_conv_1x1(const kws_conv_t *p, const int8_t *input, int8_t *output) {
+  const output_stage_t s = output_stage(p);
+  const int32_t in_c = p->in_c, out_c = p->out_c, out_w = p->out_w, out_h = p->out_h;
+  const int32_t step = p->stride_w * in_c, row = p->stride_h * p->in_w * in_c;
+  const int32_t *filter = p->filter;
+  int32_t oy, ox;
+  for (oy = 0; oy < out_h; ++oy) {
+    const int8_t *x = input + oy * row;
+    for (ox = 0; ox < out_w; ++ox, x += step, output += out_c) {
+      conv_pixel(&s, filter, x, in_c, 0, out_c, output);
+    }
+  }
+}
+
+/* Points tap[ky * k_w + kx] at the input pixel under tap (ky, kx) of output
+ * pixel (oy, ox), or at the zero point row outside the image. */
+static void window_taps(const kws_conv_t *p, const int8_t *input, const int8_t *zero_row, int32_t oy, int32_t ox,
+                        const int8_t **tap) {
+  const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, k_w = p->k_w;
+  const int32_t iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
+  int32_t ky, kx;
+  for (ky = 0; ky < p->k_h; ++ky) {
+    const int32_t iy = iy0 + ky * p->dil_h;
+    for (kx = 0; kx < k_w; ++kx) {
+      const int32_t ix = ix0 + kx * p->dil_w;
+      *tap++ = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w ? input + (iy * in_w + ix) * in_c : zero_row;
+    }
+  }
+}
+
+/* acc[j] += sum over taps t of tap[t][c + j] * w_t for channels c.. c + n - 1
+ * (n = 4 or 1), taps paired as kws_conv_t's depthwise filter says. */
+KWS_HOT void depthwise_channels(const int8_t *const *tap, int32_t pairs, int32_t c, const int32_t *w, int32_t *acc,
+                                const int n) {
+  int32_t t;
+  int j;
+#if KWS_DSP
+  if (n == 4) { /* four channels of two taps: two SMLADs a channel pair */
+    const int8_t *const *end = tap + 2 * pairs;
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    for (; tap < end; tap += 2) {
+      const uint32_t a = load32(tap[0] + c), b = load32(tap[1] + c);
+      const uint32_t a02 = sxtb16(a), a13 = sxtb16_ror8(a), b02 = sxtb16(b), b13 = sxtb16_ror8(b);
+      int32_t w0, w1, w2, w3;
+      load_pair(&w, &w0, &w1);
+      load_pair(&w, &w2, &w3);
+      a0 = smlad(pack_low(a02, b02), w0, a0);
+      a1 = smlad(pack_low(a13, b13), w1, a1);
+      a2 = smlad(pack_high(a02, b02), w2, a2);
+      a3 = smlad(pack_high(a13, b13), w3, a3);
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    return;
+  }
+#endif
+  for (t = 0; t < pairs; ++t, tap += 2, w += n) {
+    KWS_UNROLL for (j = 0; j < n; ++j) {
+      acc[j] += tap[0][c + j] * low16(w[j]) + tap[1][c + j] * high16(w[j]);
+    }
+  }
+}
+
+void kws_depthwise(const kws_conv_t *p, const int8_t *input, int8_t *output, int8_t *zero_row) {
+  const output_stage_t s = output_stage(p);
+  const int32_t channels = p->out_c, taps = p->k_h * p->k_w, pairs = (taps + 1) / 2;
+  const int32_t *filter = p->filter;
+  const int8_t *tap[KWS_DEPTHWISE_MAX_TAPS + 1];
+  int32_t oy, ox, c, acc[4];
+  memset(zero_row, -p->input_offset, (size_t)channels);
+  tap[taps] = zero_row; /* partner of an odd last tap, whose weights are 0 */
+  for (oy = 0; oy < p->out_h; ++oy) {
+    for (ox = 0; ox < p->out_w; ++ox, output += channels) {
+      window_taps(p, input, zero_row, oy, ox, tap);
+      for (c = 0; c + 4 <= channels; c += 4) {
+        load_bias(&s, c, 4, acc);
+        depthwise_channels(tap, pairs, c, filter + c * pairs, acc, 4);
+        store_outputs(&s, acc, c, 4, output);
+      }
+      for (; c < channels; ++c) {
+        load_bias(&s, c, 1, acc);
+        depthwise_channels(tap, pairs, c, filter + c * pairs, acc, 1);
+        store_outputs(&s, acc, c, 1, output);
       }
     }
   }

@@ -12,20 +12,22 @@
 
 #include <stdint.h>
 
-/* CONV_2D, DEPTHWISE_CONV_2D (as a grouped convolution with group_c == 1)
- * and FULLY_CONNECTED (as a 1x1 convolution over in_w = batches). */
+/* CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (as a 1x1 convolution over
+ * in_w = batches). Kernels read in_h, out_h, pad_h and the strides at run
+ * time, so a caller may run a slice of rows: the same struct with fewer rows,
+ * pad_h = 0 and the input pointer moved by whole rows. */
 typedef struct {
   int32_t in_h, in_w, in_c;
   int32_t out_h, out_w, out_c;
-  int32_t k_h, k_w, group_c;        /* filter rows of k_h * k_w * group_c taps (see kws_conv) */
+  int32_t k_h, k_w, group_c;        /* filter rows of k = k_h * k_w * group_c taps */
   int32_t stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
-  int32_t input_offset;             /* -input zero point */
+  int32_t input_offset;             /* -input zero point (fills padding) */
   int32_t output_offset;            /* output zero point */
   int32_t act_min, act_max;
-  const int8_t *filter;
-  const int32_t *bias;              /* [out_c] or NULL */
-  const int32_t *multiplier;        /* [out_c] */
-  const int8_t *shift;              /* [out_c], > 0 shifts left */
+  const int32_t *filter;            /* int16 pairs, see the layouts below */
+  const int32_t *bias;              /* [out_c]: bias + input_offset x filter row sum */
+  const int32_t *requant;           /* [out_c][4]: multiplier, ~shift (shift > 0: left), and for
+                                       shift = -e < 0 the rounding 2^30 + 2^(30 + e) (low, high) */
 } kws_conv_t;
 
 /* AVERAGE_POOL_2D and MAX_POOL_2D. */
@@ -60,13 +62,29 @@ typedef struct {
   int32_t input_multiplier, input_left_shift, diff_min;
 } kws_softmax_t;
 
-/* Filter layout (written by kws export): each row (output channel) holds its
- * k = k_h * k_w * group_c taps zero padded to k4 = (k + 3) & ~3 bytes; within
- * each group of input channels, rows go in blocks of four interleaved by
- * words (taps 0-3 of rows 0..3, then taps 4-7 of rows 0..3, ...), any last
- * one to three rows plainly. `col` needs k bytes unless the filter is 1x1
- * without padding. */
+/* The input offset is folded into the bias by kws export, so the kernels
+ * sum x * w only. Filters hold int16 pairs, one per word (low half first),
+ * so a word feeds one SMLAD.
+ *
+ * kws_conv, kws_conv_1x1: per group of input channels, output channels in
+ * blocks of four, then any last one to three singly; a block of R rows of k
+ * taps holds, for each 4 taps i..i+3, per row the pairs (w[i], w[i+2]) and
+ * (w[i+1], w[i+3]); then, for each of the last k % 4 taps, per row one word
+ * holding the tap. kws_conv copies each patch to `col` (k bytes) and is the
+ * general path; kws_conv_1x1 (1x1 filter, no padding, one group) reads the
+ * input pixels in place. */
 void kws_conv(const kws_conv_t *p, const int8_t *input, int8_t *output, int8_t *col);
+void kws_conv_1x1(const kws_conv_t *p, const int8_t *input, int8_t *output);
+
+/* kws_depthwise: DEPTHWISE_CONV_2D with depth multiplier 1 and at most
+ * KWS_DEPTHWISE_MAX_TAPS taps. Taps go in pairs (t, t + 1) in raster order, a
+ * last odd tap with a zero partner; channels in blocks of four, then singly;
+ * a block of n channels holds per pair of taps, per channel, the pair
+ * (w[t], w[t + 1]). `zero_row` (in_c bytes, filled with the input zero point)
+ * stands in for taps outside the image. */
+#define KWS_DEPTHWISE_MAX_TAPS 32
+void kws_depthwise(const kws_conv_t *p, const int8_t *input, int8_t *output, int8_t *zero_row);
+
 void kws_average_pool(const kws_pool_t *p, const int8_t *input, int8_t *output);
 void kws_max_pool(const kws_pool_t *p, const int8_t *input, int8_t *output);
 void kws_add(const kws_add_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);

@@ -26,6 +26,8 @@ from kws.export.tflite_model import Operator, Subgraph, Tensor, TfliteModel
 
 KERNEL_SOURCES = ("kws_kernels.h", "kws_kernels.c")
 ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
+SCRATCH_KERNELS = frozenset({"kws_conv", "kws_depthwise"})   # take a scratch buffer last
+DEPTHWISE_MAX_TAPS = 32                                          # KWS_DEPTHWISE_MAX_TAPS
 
 
 @dataclass
@@ -51,7 +53,7 @@ class Layer:
     fields: dict[str, Any]
     inputs: list[str]               # tensor buffer names or const array names
     output: str
-    scratch: int = 0                # bytes of col buffer for kws_conv
+    scratch: int = 0                # bytes of scratch buffer (SCRATCH_KERNELS)
     max_delta: int | None = None    # how far after its input the output may start (raster-order kernels)
 
     @property
@@ -85,18 +87,49 @@ class CModel:
         return sum(a.values.nbytes for a in self.arrays)
 
 
-def filter_layout(filt: np.ndarray, groups: int) -> np.ndarray:
-    """Filter [out_c][...] in kws_conv's layout (see kws_kernels.h): rows zero
-    padded to a multiple of 4 taps; per group, blocks of 4 rows interleaved by
-    words so one pass over the input feeds four output channels."""
-    out_c = filt.shape[0]
-    rows = filt.reshape(out_c, -1)
-    k4 = -(-rows.shape[1] // 4) * 4
-    padded = np.zeros((groups, out_c // groups, k4), np.int8)
-    padded.reshape(out_c, k4)[:, : rows.shape[1]] = rows
-    full = (out_c // groups) // 4 * 4
-    blocks = padded[:, :full].reshape(groups, full // 4, 4, k4 // 4, 4).transpose(0, 1, 3, 2, 4)
-    return np.concatenate([blocks.reshape(groups, -1), padded[:, full:].reshape(groups, -1)], axis=1).reshape(-1)
+def _words(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """int16 pairs as int32 words, low half first (the kernels' filter words)."""
+    return ((low.astype(np.int64) & 0xFFFF) | (high.astype(np.int64) << 16)).astype(np.int32)
+
+
+def _row_blocks(rows: np.ndarray, block: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """``block`` applied to rows in blocks of four, then to each last row singly."""
+    full = len(rows) // 4 * 4
+    parts = [block(rows[i:i + 4]) for i in range(0, full, 4)] + [block(rows[i:i + 1]) for i in range(full, len(rows))]
+    return np.concatenate([part.reshape(-1) for part in parts])
+
+
+def _conv_block(rows: np.ndarray) -> np.ndarray:
+    full = rows.shape[1] // 4 * 4
+    taps = rows[:, :full].reshape(len(rows), -1, 4).transpose(1, 0, 2)      # [tap group][row][4]
+    pairs = np.stack([_words(taps[..., 0], taps[..., 2]), _words(taps[..., 1], taps[..., 3])], axis=-1)
+    return np.concatenate([pairs.reshape(-1), rows[:, full:].T.astype(np.int32).reshape(-1)])
+
+
+def _depthwise_block(rows: np.ndarray) -> np.ndarray:
+    taps = np.zeros((len(rows), -(-rows.shape[1] // 2) * 2), np.int8)
+    taps[:, : rows.shape[1]] = rows
+    return _words(taps[:, 0::2], taps[:, 1::2]).T                               # [pair][channel]
+
+
+def conv_filter_layout(rows: np.ndarray, groups: int) -> np.ndarray:
+    """Filter rows [out_c][k] as kws_conv / kws_conv_1x1 read them (kws_kernels.h)."""
+    per_group = len(rows) // groups
+    return np.concatenate([_row_blocks(rows[g * per_group:(g + 1) * per_group], _conv_block) for g in range(groups)])
+
+
+def depthwise_filter_layout(rows: np.ndarray) -> np.ndarray:
+    """Filter rows [channels][k_h * k_w] as kws_depthwise reads them (kws_kernels.h)."""
+    return _row_blocks(rows, _depthwise_block)
+
+
+def folded_bias(bias: np.ndarray | None, rows: np.ndarray, input_offset: int) -> np.ndarray:
+    """bias + input_offset x each filter row's sum, wrapped to int32 as the
+    kernels' int32 sums wrap: sum (x + offset) w = sum x w + offset sum w."""
+    total = rows.astype(np.int64).sum(axis=1) * input_offset
+    if bias is not None:
+        total += bias.astype(np.int64)
+    return ((total + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
 
 
 def raster_overlap(g: dict[str, int], out_c: int) -> int:
@@ -113,6 +146,26 @@ def raster_overlap(g: dict[str, int], out_c: int) -> int:
     still_needed = np.minimum.accumulate(first_read[::-1])[::-1]   # by this pixel or a later one
     written_end = (np.arange(first_read.size) + 1) * out_c
     return int((still_needed - written_end).min())
+
+
+def requant_records(multipliers: list[int], shifts: list[int]) -> np.ndarray:
+    """kws_conv_t.requant: per channel multiplier, ~shift and, for a right
+    shift e, TFLM's two roundings as one 64-bit constant 2^30 + 2^(30 + e)."""
+    records = np.zeros((len(multipliers), 4), np.int64)
+    for row, (m, s) in zip(records, zip(multipliers, shifts)):
+        rounding = (1 << 30) + (1 << (30 - s)) if s < 0 else 0
+        row[:] = m, ~s, rounding & 0xFFFFFFFF, rounding >> 32
+    return ((records + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
+
+
+def conv_kernel(g: dict[str, int]) -> tuple[str, int]:
+    """(kernel, scratch bytes) for a kws_conv_t layer of geometry ``g``: the
+    specialised kernels where the shape allows, kws_conv (patch copy) else."""
+    if g["group_c"] == 1 and g["in_c"] == g["out_c"] and g["k_h"] * g["k_w"] <= DEPTHWISE_MAX_TAPS:
+        return "kws_depthwise", g["in_c"]                       # scratch: the zero point row
+    if g["k_h"] == g["k_w"] == 1 and g["pad_h"] == g["pad_w"] == 0 and g["group_c"] == g["in_c"]:
+        return "kws_conv_1x1", 0
+    return "kws_conv", g["k_h"] * g["k_w"] * g["group_c"]      # scratch: one patch
 
 
 class _Lowering:
@@ -188,20 +241,22 @@ class _Lowering:
         if bias is not None and bias.dtype != "int32":
             raise self.fail(op, f"bias {bias.describe()}: runtime c needs int32 biases")
         low, high = self.activation(op, out)
-        i = op.index
+        i, g = op.index, geometry
+        rows = filt.reshape(g["out_c"], -1)
+        function, scratch = conv_kernel(g)
+        layout = depthwise_filter_layout(rows) if function == "kws_depthwise" else conv_filter_layout(
+            rows, g["in_c"] // g["group_c"])
         fields = dict(geometry)
         fields.update(
             input_offset=-inp.quant.zero_point, output_offset=out.quant.zero_point, act_min=low, act_max=high,
-            filter=self.array(f"w{i}", "int8_t", filter_layout(filt, geometry["in_c"] // geometry["group_c"]),
-                              f"filter of {out.name}"),
-            bias=self.array(f"b{i}", "int32_t", bias.data, bias.name) if bias is not None else "0",
-            multiplier=self.array(f"m{i}", "int32_t", multipliers[0], "per-channel multipliers", weights=False),
-            shift=self.array(f"s{i}", "int8_t", multipliers[1], "per-channel shifts", weights=False),
+            filter=self.array(f"w{i}", "int32_t", layout, f"filter of {out.name} (int16 pairs)"),
+            bias=self.array(f"b{i}", "int32_t", folded_bias(None if bias is None else bias.data, rows,
+                                                            -inp.quant.zero_point),
+                            "bias + input offset x filter sums"),
+            requant=self.array(f"q{i}", "int32_t", requant_records(*multipliers),
+                               "per-channel multiplier, shift, rounding", weights=False),
         )
-        direct = (geometry["k_h"] == geometry["k_w"] == 1 and geometry["pad_h"] == geometry["pad_w"] == 0
-                  and geometry["group_c"] == geometry["in_c"])
-        scratch = 0 if direct else geometry["k_h"] * geometry["k_w"] * geometry["group_c"]
-        self.layers.append(Layer(op, "kws_conv_t", "kws_conv", fields, [self.buffer(inp)], self.buffer(out), scratch,
+        self.layers.append(Layer(op, "kws_conv_t", function, fields, [self.buffer(inp)], self.buffer(out), scratch,
                                  raster_overlap(geometry, geometry["out_c"])))
 
     def _spatial(self, op: Operator, inp: Tensor, out: Tensor, k_h: int, k_w: int) -> dict[str, int]:
@@ -423,8 +478,8 @@ def render_c_sources(env: jinja2.Environment, cmodel: CModel) -> dict[str, str]:
         in_offsets = call.input_offsets if call else [0] * len(layer.inputs)
         args = [f"&{layer.name}", *(ref(n, o) for n, o in zip(layer.inputs, in_offsets)),
                 ref(layer.output, call.output_offset if call else 0)]
-        if layer.function == "kws_conv":
-            args.append(ref(f"col{layer.op.index}") if layer.scratch else "0")
+        if layer.function in SCRATCH_KERNELS:
+            args.append(ref(f"col{layer.op.index}"))
         note = " (new time steps)" if call and call.sliced else ""
         calls.append(f"{layer.function}({', '.join(args)});  /* {layer.op.opcode}{note} */\n"
                      f"  LAYER_DONE({layer.op.index});")

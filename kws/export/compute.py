@@ -121,7 +121,7 @@ class Load:
 def call_work(function: str, fields: dict[str, Any]) -> tuple[str, int, int]:
     """(op kind, MACs, output values) of one runtime-c kernel call."""
     f = fields
-    if function == "kws_conv":
+    if function in ("kws_conv", "kws_conv_1x1", "kws_depthwise"):
         outputs = f["out_h"] * f["out_w"] * f["out_c"]
         kind = "depthwise" if f["group_c"] == 1 and f["in_c"] > 1 else (
             "pointwise" if f["k_h"] == f["k_w"] == 1 else "conv")

@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-TIME_OPS = ("kws_conv", "kws_average_pool", "kws_max_pool")
+TIME_OPS = ("kws_conv", "kws_conv_1x1", "kws_depthwise", "kws_average_pool", "kws_max_pool")
 
 
 class NotStreamable(Exception):
