@@ -41,14 +41,14 @@ class Cost:
 # Runtime c on the emulated Cortex-M4 with DSP (-O2), fitted per op kind to
 # the per-layer counts of `make bench AREAS=export` (see kws/export/bench.py).
 RUNTIME_C_M4 = {
-    "conv": Cost(3.4, 12.0, 300),          # CONV_2D with a kernel larger than 1x1
-    "pointwise": Cost(3.6, 12.0, 300),     # 1x1 CONV_2D and FULLY_CONNECTED
-    "depthwise": Cost(46.0, 12.0, 300),    # DEPTHWISE_CONV_2D
-    "pool": Cost(4.0, 20.0, 200),          # AVERAGE_POOL_2D, MAX_POOL_2D: per window value read
-    "elementwise": Cost(0.0, 60.0, 200),   # ADD
-    "mean": Cost(12.0, 40.0, 200),
-    "softmax": Cost(0.0, 600.0, 500),
-    "shift": Cost(0.0, 0.25, 50),          # streaming state: per byte moved
+    "conv": Cost(2.4, 0.0, 0),             # CONV_2D with a kernel larger than 1x1 (kws_conv: patch copy)
+    "pointwise": Cost(1.05, 29.0, 256),    # 1x1 CONV_2D and FULLY_CONNECTED (kws_conv_1x1)
+    "depthwise": Cost(6.6, 0.7, 1500),     # DEPTHWISE_CONV_2D (kws_depthwise)
+    "pool": Cost(9.0, 0.0, 300),           # AVERAGE_POOL_2D, MAX_POOL_2D: per window value read
+    "elementwise": Cost(0.0, 60.0, 200),   # ADD (not in the fit: an allowance)
+    "mean": Cost(12.0, 40.0, 200),         # MEAN (not in the fit: an allowance)
+    "softmax": Cost(0.0, 226.0, 712),
+    "shift": Cost(0.0, 0.25, 50),          # streaming state: per byte moved (memmove, word copies)
 }
 FRONTEND_M4 = 43_966                       # instructions per 20 ms frame (bench: kws frontend, emulated M4)
 TFLM_CMSIS_NN_PER_MAC = 3.9                # DESIGN.md: DS-CNN 21 M / 5.5 M MACs, micro_speech 1.495 M / 336 k
