@@ -25,14 +25,19 @@ def _start(seed: int):
     return tf.keras, tf.keras.layers, tf.keras.Input(INPUT_SHAPE, batch_size=1)
 
 
-def ds_cnn(classes: int = 12, channels: int = 24, blocks: int = 2, seed: int = 0, padding: str = "same"):
+def ds_cnn(classes: int = 12, channels: int = 24, blocks: int = 2, seed: int = 0, streamable: bool = False):
     """Conv2D -> [DepthwiseConv2D -> Conv2D 1x1] x blocks, BN + ReLU -> AveragePooling2D -> Dense -> Softmax.
-    ``padding="valid"`` is the streamable shape ``kws train`` makes."""
+    ``streamable``: the shape ``kws train`` makes (frequency padded by PAD ops, time not at all)."""
     keras, layers, inputs = _start(seed)
-    x = layers.Conv2D(channels, (10, 4), strides=(2, 2), padding=padding, use_bias=False)(inputs)
+    padding = "valid" if streamable else "same"
+
+    def pad(x, total: int):
+        return layers.ZeroPadding2D(((0, 0), (total // 2, total - total // 2)))(x) if streamable else x
+
+    x = layers.Conv2D(channels, (10, 4), strides=(2, 2), padding=padding, use_bias=False)(pad(inputs, 2))
     x = layers.ReLU()(layers.BatchNormalization()(x))
     for _ in range(blocks):
-        x = layers.DepthwiseConv2D((3, 3), padding=padding, use_bias=False)(x)
+        x = layers.DepthwiseConv2D((3, 3), padding=padding, use_bias=False)(pad(x, 2))
         x = layers.ReLU()(layers.BatchNormalization()(x))
         x = layers.Conv2D(channels, (1, 1), use_bias=False)(x)
         x = layers.ReLU()(layers.BatchNormalization()(x))
@@ -109,7 +114,7 @@ def to_int8_tflite(model, seed: int = 0, fit_steps: int = 4) -> bytes:
 
 
 BUILDERS: dict[str, Callable] = {"ds_cnn": ds_cnn, "tiny_conv": tiny_conv, "all_ops": all_ops,
-                                 "ds_cnn_valid": lambda seed=0: ds_cnn(padding="valid", seed=seed),
+                                 "ds_cnn_stream": lambda seed=0: ds_cnn(streamable=True, seed=seed),
                                  "stream_ops": stream_ops}
 
 

@@ -27,13 +27,13 @@ LABELS = ["_silence_", "_unknown_", "yes", "no"]
 
 @pytest.fixture(scope="module")
 def ds_cnn(tmp_path_factory) -> dict[str, Path]:
-    """kws's default shape (width 44, depth 4, 4 classes): streamable ('valid') and the old 'same' padding."""
+    """kws's default shape (width 44, depth 4, 4 classes): streamable, and the older 'same' padding."""
     folder = tmp_path_factory.mktemp("models")
     paths = {}
-    for padding in ("valid", "same"):
-        model = model_factory.ds_cnn(classes=4, channels=44, blocks=4, padding=padding)
-        paths[padding] = folder / f"ds_cnn_{padding}.tflite"
-        paths[padding].write_bytes(model_factory.to_int8_tflite(model))
+    for name, streamable in (("valid", True), ("same", False)):
+        model = model_factory.ds_cnn(classes=4, channels=44, blocks=4, streamable=streamable)
+        paths[name] = folder / f"ds_cnn_{name}.tflite"
+        paths[name].write_bytes(model_factory.to_int8_tflite(model))
     return paths
 
 

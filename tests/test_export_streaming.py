@@ -28,7 +28,7 @@ FRAMES, ROW = 49, 40
 
 @pytest.fixture(scope="module")
 def models() -> dict[str, bytes]:
-    return {kind: model_factory.build(kind) for kind in ("ds_cnn_valid", "stream_ops", "ds_cnn")}
+    return {kind: model_factory.build(kind) for kind in ("ds_cnn_stream", "stream_ops", "ds_cnn")}
 
 
 def _export(model: bytes, out: Path, period_ms: int):
@@ -37,7 +37,7 @@ def _export(model: bytes, out: Path, period_ms: int):
                         period_ms=period_ms)
 
 
-@pytest.mark.parametrize("name, period_ms", [("ds_cnn_valid", 40), ("stream_ops", 80), ("ds_cnn_valid", 120)])
+@pytest.mark.parametrize("name, period_ms", [("ds_cnn_stream", 40), ("stream_ops", 80), ("ds_cnn_stream", 120)])
 def test_streaming_equals_whole_window_on_random_streams(models, tmp_path: Path, name: str, period_ms: int) -> None:
     result = _export(models[name], tmp_path, period_ms)
     period = period_ms // 20
@@ -51,11 +51,11 @@ def test_streaming_equals_whole_window_on_random_streams(models, tmp_path: Path,
 
 def test_streaming_equals_whole_window_on_real_speech(models, dev_set: Path, tmp_path: Path) -> None:
     """Real clips' features run together into 4-second streams."""
-    result = _export(models["ds_cnn_valid"], tmp_path, 40)
+    result = _export(models["ds_cnn_stream"], tmp_path, 40)
     files = sorted(dev_set.glob("*/*.wav"))[::7][:120]
     frames = np.concatenate(compute_features([load_wav(f) for f in files]))
     streams = frames[: len(frames) // 200 * 200].reshape(-1, 200, ROW)
-    comparison = compare_stream_with_tflm(models["ds_cnn_valid"], result.model_dir, streams, FRAMES, 2)
+    comparison = compare_stream_with_tflm(models["ds_cnn_stream"], result.model_dir, streams, FRAMES, 2)
     assert comparison.inputs >= 500
     assert comparison.differing == 0, comparison
 
@@ -68,7 +68,7 @@ def test_whole_window_call_of_a_streaming_model_is_exact(models, tmp_path: Path)
 
 
 def test_streaming_keeps_only_what_later_inferences_read(models) -> None:
-    cmodel = lower_model(read_model(models["ds_cnn_valid"]), FRAMES, 2)
+    cmodel = lower_model(read_model(models["ds_cnn_stream"]), FRAMES, 2)
     slices = cmodel.stream.slices
     assert [(s.steps, s.new) for s in slices.values()][:2] == [(49, 2), (20, 1)]
     depthwise_inputs = [s for s in slices.values() if s.steps < 49 and s.state and s.keep < s.steps]
@@ -81,8 +81,8 @@ def test_streaming_keeps_only_what_later_inferences_read(models) -> None:
 
 @pytest.mark.parametrize("name, period, reason", [
     ("ds_cnn", 2, "op 0 \\(CONV_2D\\) pads in time"),
-    ("ds_cnn_valid", 5, "strides 2 steps in time, which does not divide the 5 new steps"),
-    ("ds_cnn_valid", 49, "covers the whole window"),
+    ("ds_cnn_stream", 5, "strides 2 steps in time, which does not divide the 5 new steps"),
+    ("ds_cnn_stream", 49, "covers the whole window"),
 ])
 def test_not_streamable_runs_the_whole_window(models, tmp_path: Path, name: str, period: int, reason: str) -> None:
     cmodel = lower_model(read_model(models[name]), FRAMES, period)

@@ -108,7 +108,7 @@ def test_ds_cnn_device_equals_host_on_50_clips(dev_set, tmp_path):
     with the Cortex-M4's SIMD kernels."""
     import model_factory
 
-    model = model_factory.build("ds_cnn_valid")
+    model = model_factory.build("ds_cnn_stream")
     (tmp_path / "ds_cnn.tflite").write_bytes(model)
     project = flash_model(tmp_path / "ds_cnn.tflite", tmp_path / "fw", DEV_LABELS, period_ms=40)
     assert "#define KWS_MODEL_STREAM_FRAMES 2" in (project.path / "lib/kws_model/kws_model_settings.h").read_text()

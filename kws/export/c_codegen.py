@@ -178,6 +178,7 @@ class _Lowering:
         self.layers: list[Layer] = []
         self.alias: dict[int, int] = {}           # tensor -> tensor whose bytes it shares
         self.folded: dict[int, str] = {}          # constant tensor -> array name
+        self.pads: dict[int, tuple[Tensor, np.ndarray, Operator]] = {}  # padded tensor -> (source, [4][2], PAD op)
 
     # -- helpers --------------------------------------------------------------
     def fail(self, op: Operator, detail: str) -> KwsError:
@@ -218,13 +219,32 @@ class _Lowering:
         handlers: dict[str, Callable[[Operator], None]] = {
             "CONV_2D": self.conv, "DEPTHWISE_CONV_2D": self.conv, "FULLY_CONNECTED": self.fully_connected,
             "AVERAGE_POOL_2D": self.pool, "MAX_POOL_2D": self.pool, "SOFTMAX": self.softmax,
-            "ADD": self.add, "MEAN": self.mean,
+            "ADD": self.add, "MEAN": self.mean, "PAD": self.pad,
         }
         for op in self.sub.operators:
             if op.opcode in ALIAS_OPS:
                 self.reshape(op)
             else:
                 handlers[op.opcode](op)
+        for _, _, op in self.pads.values():
+            raise self.fail(op, "runtime c folds PAD into the convolution it feeds; this one feeds something else")
+
+    def pad(self, op: Operator) -> None:
+        """PAD of height and width with the zero point: folded into the one
+        convolution it feeds, whose kernels give out-of-image taps the same
+        zero contribution (so a model can pad frequency but not time)."""
+        source, paddings = (self.sub.tensors[i] for i in op.inputs[:2])
+        out = self.sub.tensors[op.outputs[0]]
+        self.int8(op, source, out)
+        pads = None if paddings.data is None else np.asarray(paddings.data).reshape(-1, 2)
+        if pads is None or len(source.shape) != 4 or pads.shape[0] != 4 or pads[[0, 3]].any() or (pads < 0).any():
+            raise self.fail(op, "runtime c folds only constant height/width padding into a convolution")
+        if (source.quant.scale, source.quant.zero_point) != (out.quant.scale, out.quant.zero_point):
+            raise self.fail(op, "input and output quantization differ")
+        readers = sum(list(other.inputs).count(out.index) for other in self.sub.operators)
+        if readers != 1 or out.index in self.sub.outputs:
+            raise self.fail(op, "runtime c folds PAD into the one convolution it feeds")
+        self.pads[out.index] = (source, pads, op)
 
     def reshape(self, op: Operator) -> None:
         source, out = self.sub.tensors[op.inputs[0]], self.sub.tensors[op.outputs[0]]
@@ -283,6 +303,10 @@ class _Lowering:
         """CONV_2D, and DEPTHWISE_CONV_2D as a grouped conv with one input channel per group."""
         inp, filt, bias, out = self._weighted(op)
         geometry = self._spatial(op, inp, out, filt.shape[1], filt.shape[2])
+        if inp.index in self.pads:  # a folded PAD: the convolution reads its source and pads more
+            inp, pads, _ = self.pads.pop(inp.index)
+            geometry.update(in_h=inp.shape[1], in_w=inp.shape[2], pad_h=geometry["pad_h"] + int(pads[1][0]),
+                            pad_w=geometry["pad_w"] + int(pads[2][0]))
         if op.opcode == "DEPTHWISE_CONV_2D":
             geometry["group_c"] = 1
             rows = np.transpose(filt.data, (3, 1, 2, 0))  # [1][k_h][k_w][out_c] -> [out_c][k_h][k_w][1]

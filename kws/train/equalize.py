@@ -26,7 +26,7 @@ def _pairs(model) -> list[tuple[object, object, object]]:
     pooling, flatten and dropout between the ReLU and the consumer are linear per channel."""
     import keras
 
-    passthrough = (keras.layers.AveragePooling2D, keras.layers.Flatten, keras.layers.Dropout)
+    passthrough = (keras.layers.AveragePooling2D, keras.layers.Flatten, keras.layers.Dropout, keras.layers.ZeroPadding2D)
     consumers = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     pairs = []

@@ -15,10 +15,11 @@ and the int8 check shows per-tensor weights stay within a point of float.
   Tiny KWS reference family): a strided first convolution, ``depth`` blocks of
   3x3 depthwise + 1x1 pointwise convolutions of ``width`` channels, global
   average pooling, one dense layer.  The default; sized by ``fit_budget``.
-  Every convolution pads nothing ("valid"), so each output time step depends
-  only on the frames under it: the model is streamable (runtime c computes
-  only the time steps that are new since the last inference, bit-exact with
-  the whole window; see ``kws.export.streaming``).
+  Convolutions pad frequency as "same" does (an explicit PAD, which runtime c
+  folds into the convolution) and never pad time, so each output time step
+  depends only on the frames under it: the model is streamable (runtime c
+  computes only the time steps that are new since the last inference,
+  bit-exact with the whole window; see ``kws.export.streaming``).
 * ``tiny_conv``: TFLM micro_speech's model (one 10x8 stride-2 convolution of
   8 filters, then a dense layer): the baseline.
 """
@@ -79,13 +80,28 @@ def _conv_bn_relu(x, layer):
     return keras.layers.ReLU()(x)
 
 
+def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """(before, after) padding of "same" along an axis of ``size``."""
+    total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def _pad_frequency(x, kernel: int, stride: int):
+    """Zero padding of the frequency axis as "same" would, none in time."""
+    import keras
+
+    before, after = same_padding(int(x.shape[2]), kernel, stride)
+    return keras.layers.ZeroPadding2D(((0, 0), (before, after)))(x) if before or after else x
+
+
 def _ds_cnn(arch: Architecture, x):
     import keras
 
+    x = _pad_frequency(x, arch.first_kernel[1], arch.first_stride[1])
     x = _conv_bn_relu(x, keras.layers.Conv2D(arch.width, arch.first_kernel, strides=arch.first_stride,
                                              padding="valid", use_bias=False))
     for _ in range(arch.depth):
-        x = _conv_bn_relu(x, keras.layers.DepthwiseConv2D(3, padding="valid", use_bias=False))
+        x = _conv_bn_relu(_pad_frequency(x, 3, 1), keras.layers.DepthwiseConv2D(3, padding="valid", use_bias=False))
         x = _conv_bn_relu(x, keras.layers.Conv2D(arch.width, 1, use_bias=False))
     return keras.layers.AveragePooling2D(pool_size=tuple(x.shape[1:3]))(x)
 
@@ -110,10 +126,10 @@ def macs(arch: Architecture, input_shape: tuple[int, int], num_classes: int) -> 
         out = -(-frames // 2) * -(-channels // 2)
         return out * 10 * 8 * 8 + out * 8 * num_classes
     (ky, kx), (sy, sx), w = arch.first_kernel, arch.first_stride, arch.width
-    rows, cols = (frames - ky) // sy + 1, (channels - kx) // sx + 1
+    rows, cols = (frames - ky) // sy + 1, -(-channels // sx)   # time "valid", frequency "same"
     total = rows * cols * ky * kx * w
     for _ in range(arch.depth):
-        rows, cols = rows - 2, cols - 2
+        rows -= 2
         total += rows * cols * (9 * w + w * w)
     return total + w * num_classes
 

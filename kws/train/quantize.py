@@ -24,7 +24,7 @@ from kws.errors import KwsError
 from kws.model_metadata import strip_tensor_names, write_metadata
 from kws.train.models import Architecture, build
 
-ALLOWED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX", "RESHAPE")
+ALLOWED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX", "RESHAPE", "PAD")
 HOST_ARENA = 256 * 1024  # generous: the host only evaluates; export measures the real need
 
 
