@@ -12,6 +12,9 @@ strict parsing, the --icount-shift plumbing."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import pytest
 import serial
 
@@ -20,6 +23,43 @@ from kws.device.emulator import Emulator, qemu_args
 from kws.device.serial_link import Banner, SerialLink
 from kws.errors import UsageError
 from kws.monitor import Status, parse_status
+from kws.resources import templates_dir
+
+# kws_load.c on the host with a fake board clock: 100 rounds of 320 samples
+# (2 s of audio), each busy 4.2 ms and followed by an idle round; the ring
+# loses 30 samples and the microphone 10; then the ring is reset (its counter
+# restarts) and loses 5 in the next period.
+LOAD_PROGRAM = r"""
+#include <stdio.h>
+#include "kws_board.h"
+#include "kws_load.h"
+static uint32_t now_us, mic_lost;
+uint32_t kws_board_micros(void) { return now_us; }
+uint32_t kws_board_clock_hz(void) { return 64000000u; }
+uint32_t kws_board_mic_dropped(void) { return mic_lost; }
+void kws_board_write(const void *data, size_t n) { fwrite(data, 1, n, stdout); }
+static void period(uint32_t ring_dropped)
+{
+  for (int i = 0; i < 100; i++) {
+    uint32_t start = kws_load_begin();
+    now_us += 4200u;
+    kws_load_audio(320);
+    kws_load_report(ring_dropped);
+    kws_load_end(start, 1);
+    start = kws_load_begin();
+    now_us += 15800u;
+    kws_load_end(start, 0);
+  }
+}
+int main(void)
+{
+  period(0);
+  mic_lost = 10;
+  period(30);
+  period(5);
+  return 0;
+}
+"""
 
 
 def statuses(project, shift: int, count: int) -> tuple[Banner, list[Status]]:
@@ -58,6 +98,21 @@ def test_cannot_keep_up_at_4_mhz(tone_project):
     assert banner.get("clock") == "4MHz"
     assert all(s.dropped > 0 for s in found), found
     assert found[1].load_percent >= 100, found
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs a host C compiler")
+def test_load_accounting_on_the_host(tmp_path):
+    """Busy rounds only; a period's busy time includes the round that closed
+    the previous one; dropped counts both counters, across a ring reset."""
+    (tmp_path / "load_test.c").write_text(LOAD_PROGRAM)
+    (tmp_path / "kws_frontend_config.h").write_text("#define KWS_FE_SAMPLE_RATE 16000\n")
+    app = templates_dir() / "app"
+    subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", f"-I{app}", f"-I{tmp_path}",
+                    str(tmp_path / "load_test.c"), str(app / "kws_load.c"), "-o", str(tmp_path / "load_test")],
+                   check=True, timeout=60)
+    lines = subprocess.run([tmp_path / "load_test"], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert [parse_status(line) for line in lines] == [
+        Status(21, 64, 2000, 0), Status(21, 64, 2000, 40), Status(21, 64, 2000, 5)]
 
 
 def test_status_lines_parse_strictly():

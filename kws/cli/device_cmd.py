@@ -92,11 +92,9 @@ def flash(
 def _show(line: str) -> None:
     from kws.monitor import parse_heard, parse_status
 
-    heard = parse_heard(line)
-    status = parse_status(line)
-    if heard:
+    if heard := parse_heard(line):
         console.print(f"[bold green]Heard {heard.word}[/bold green] ({heard.score:.2f}) @{heard.ms}ms")
-    elif status:
+    elif status := parse_status(line):
         console.print(status.describe(), style="dim" if status.keeps_up else "bold red", highlight=False)
     else:
         console.print(line, markup=False, highlight=False)
