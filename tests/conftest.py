@@ -3,6 +3,8 @@ the emulated board with a test microphone."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from pathlib import Path
 
 import pytest
@@ -32,10 +34,15 @@ def tone_project(peers, tmp_path_factory):
     """micro_speech built for the emulated board with a test microphone (a
     user board file: [mic] type = "tone", a sawtooth paced by the board's
     clock); (project, board)."""
+    with tone_board(tmp_path_factory) as board:
+        yield tone_build(board, peers / "micro_speech" / "micro_speech_quantized.tflite",
+                         tmp_path_factory.mktemp("fw"), ["_silence_", "_unknown_", "yes", "no"]), board
+
+
+@contextmanager
+def tone_board(tmp_path_factory):
+    """The emulated board with a test microphone, as a user board file."""
     from kws.boards import load_board
-    from kws.device.build import build
-    from kws.export.exporter import export_model
-    from kws.export.project import render_project
 
     text = (load_board("qemu-stm32f405").path.read_text(encoding="utf-8")
             .replace('name = "qemu-stm32f405"', 'name = "qemu-tone"')
@@ -44,9 +51,16 @@ def tone_project(peers, tmp_path_factory):
     (boards / "qemu-tone.toml").write_text(text)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KWS_BOARDS_DIR", str(boards))
-        board = load_board("qemu-tone")
-        export = export_model(peers / "micro_speech" / "micro_speech_quantized.tflite", tmp_path_factory.mktemp("fw"),
-                              runtime="c", board=board, labels=["_silence_", "_unknown_", "yes", "no"])
-        project = render_project(board, export)
-        build(project.path, project.env)
-        yield project, board
+        yield load_board("qemu-tone")
+
+
+def tone_build(board, model, out, labels, period_ms=None):
+    """Export (runtime c), render and build ``model`` for the tone board; the project."""
+    from kws.device.build import build
+    from kws.export.exporter import export_model
+    from kws.export.project import render_project
+
+    project = render_project(board, export_model(model, out, runtime="c", board=board, labels=labels,
+                                                 period_ms=period_ms))
+    build(project.path, project.env)
+    return project

@@ -60,7 +60,7 @@ def test_warns_above_80_percent(micro_speech: str, tmp_path: Path) -> None:
     boards.mkdir()
     (boards / "tight.toml").write_text(
         'name = "tight"\nfamily = "qemu"\ndescription = "test board"\nmcu = "X"\ncore = "cortex-m4"\n'
-        'clock_hz = 1\nflash_bytes = 1048576\nram_bytes = 17000\nruntimes = ["c"]\n'
+        'clock_hz = 168000000\nflash_bytes = 1048576\nram_bytes = 17000\nruntimes = ["c"]\n'
         '[platformio]\nplatform = "kws-qemu"\nboard = "netduinoplus2"\n')
     env = {"KWS_BOARDS_DIR": str(boards), "PATH": "/usr/bin:/bin"}
     done = kws("export", "--model", micro_speech, "--labels", LABELS, "--board", "tight", cwd=tmp_path, env=env)

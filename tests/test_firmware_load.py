@@ -100,6 +100,28 @@ def test_cannot_keep_up_at_4_mhz(tone_project):
     assert found[1].load_percent >= 100, found
 
 
+def test_kws_default_model_streams_in_real_time_at_64_mhz(tmp_path_factory):
+    """kws's default model shape (12 classes, DS-CNN width 44, depth 4) with
+    runtime c streaming every 40 ms keeps up at 62.5 M instructions/s (about
+    a 64 MHz Nano 33 BLE): 10 s of microphone audio, nothing dropped, and a
+    load near the export's estimate (bench: ~14 M instructions per second of
+    audio, frontend included)."""
+    import model_factory
+    from conftest import tone_board, tone_build
+
+    model = tmp_path_factory.mktemp("model") / "ds_cnn.tflite"
+    model.write_bytes(model_factory.to_int8_tflite(model_factory.ds_cnn(classes=12, channels=44, blocks=4,
+                                                                        streamable=True)))
+    labels = ["_silence_", "_unknown_", *"abcdefghij"]
+    with tone_board(tmp_path_factory) as board:
+        project = tone_build(board, model, tmp_path_factory.mktemp("fw"), labels, period_ms=40)
+    settings = (project.path / "lib" / "kws_model" / "kws_model_settings.h").read_text()
+    assert "#define KWS_MODEL_STREAM_FRAMES 2" in settings
+    _, found = statuses(project, shift=4, count=5)
+    assert all(s.dropped == 0 for s in found), found
+    assert all(15 <= s.load_percent <= 40 for s in found[1:]), found
+
+
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="needs a host C compiler")
 def test_load_accounting_on_the_host(tmp_path):
     """Busy rounds only; a period's busy time includes the round that closed
