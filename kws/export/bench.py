@@ -78,7 +78,7 @@ def run_on_cortex_m4(model_dir: Path, inputs: np.ndarray, optimization: str = "-
         (Path(tmp) / "bench_inputs.h").write_text(
             f"#include <stdint.h>\n#define BENCH_COUNT {len(inputs)}u\n"
             f"static const int8_t bench_inputs[{inputs.size}] = {{\n{c_array(inputs)}\n}};\n")
-        run = run_baremetal([HARNESS, model_dir / "kws_model.c", model_dir / "kws_kernels.c"],
+        run = run_baremetal([HARNESS, *sorted(model_dir.glob("*.c"))],
                             include_dirs=[model_dir, tmp], cflags=[optimization, "-DKWS_PROFILE_LAYERS"],
                             timeout=300)
     calibration = re.search(r"calibration instructions=(\d+) cycles=(\d+)", run.output)
@@ -136,8 +136,10 @@ def _layer_work(cmodel, streaming: bool) -> dict[int, tuple[str, int, int]]:
     from kws.export.compute import call_work
 
     stream = cmodel.stream if streaming else None
-    return {layer.op.index: call_work(layer.function, stream.calls[i].fields if stream else layer.fields)
-            for i, layer in enumerate(cmodel.layers)}
+    calls = stream.calls if stream else [None] * len(cmodel.layers)
+    return {layer.op.index: call_work((call.function if call else "") or layer.function,
+                                      call.fields if call else layer.fields)
+            for call, layer in zip(calls, cmodel.layers)}
 
 
 def fit_costs(samples: list[tuple[str, int, int, int]]) -> dict[str, tuple[float, float, float]]:

@@ -24,7 +24,7 @@ from kws.export.render import c_array
 from kws.export.streaming import NotStreamable, StreamPlan, plan_stream
 from kws.export.tflite_model import Operator, Subgraph, Tensor, TfliteModel
 
-KERNEL_SOURCES = ("kws_kernels.h", "kws_kernels.c")
+KERNEL_SOURCES = ("kws_kernels.h", "kws_kernels.c", "kws_stream.h", "kws_stream.c")
 ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
 SCRATCH_KERNELS = frozenset({"kws_conv", "kws_depthwise"})   # take a scratch buffer last
 DEPTHWISE_MAX_TAPS = 32                                          # KWS_DEPTHWISE_MAX_TAPS
@@ -484,11 +484,7 @@ def render_c_sources(env: jinja2.Environment, cmodel: CModel) -> dict[str, str]:
     """File name -> text of the runtime-c model source (``kws_model.c``)."""
     offsets = {b.name: b.offset for b in cmodel.plan.buffers}
     stream = cmodel.stream
-    state: dict[str, int] = {}
-    if stream:
-        for name, s in stream.slices.items():
-            if s.state:
-                state[name] = sum(stream.slices[n].bytes for n in state)
+    state = stream.state_offsets() if stream else {}
 
     def ref(name: str, offset: int = 0) -> str:
         if name in state:
@@ -500,12 +496,15 @@ def render_c_sources(env: jinja2.Environment, cmodel: CModel) -> dict[str, str]:
         call = stream.calls[i] if stream else None
         fields = call.fields if call else layer.fields
         in_offsets = call.input_offsets if call else [0] * len(layer.inputs)
+        function = (call.function if call else "") or layer.function
         args = [f"&{layer.name}", *(ref(n, o) for n, o in zip(layer.inputs, in_offsets)),
                 ref(layer.output, call.output_offset if call else 0)]
         if layer.function in SCRATCH_KERNELS:
             args.append(ref(f"col{layer.op.index}"))
+        if call and call.state:
+            args.append(f"(int32_t *)({ref(call.state)})")
         note = " (new time steps)" if call and call.sliced else ""
-        calls.append(f"{layer.function}({', '.join(args)});  /* {layer.op.opcode}{note} */\n"
+        calls.append(f"{function}({', '.join(args)});  /* {layer.op.opcode}{note} */\n"
                      f"  LAYER_DONE({layer.op.index});")
         layers.append((layer, {k: _c_value(v) for k, v in fields.items()}))
     context: dict[str, Any] = {}

@@ -126,6 +126,8 @@ def call_work(function: str, fields: dict[str, Any]) -> tuple[str, int, int]:
         kind = "depthwise" if f["group_c"] == 1 and f["in_c"] > 1 else (
             "pointwise" if f["k_h"] == f["k_w"] == 1 else "conv")
         return kind, outputs * f["k_h"] * f["k_w"] * f["group_c"], outputs
+    if function == "kws_average_pool_rows":  # new rows summed, then the window's step sums
+        return "pool", (f["in_h"] * f["in_w"] + f["k_h"]) * f["channels"], f["channels"]
     if function in ("kws_average_pool", "kws_max_pool"):
         outputs = f["out_h"] * f["out_w"] * f["channels"]
         return "pool", outputs * f["k_h"] * f["k_w"], outputs
@@ -145,7 +147,9 @@ def c_instructions(cmodel, streaming: bool = True) -> float:
     stream = cmodel.stream if streaming else None
     total = 0.0
     for i, layer in enumerate(cmodel.layers):
-        kind, macs, outputs = call_work(layer.function, stream.calls[i].fields if stream else layer.fields)
+        call = stream.calls[i] if stream else None
+        kind, macs, outputs = call_work((call.function if call else "") or layer.function,
+                                        call.fields if call else layer.fields)
         total += RUNTIME_C_M4[kind].of(macs, outputs)
     if stream:
         moved = sum(s.bytes - s.new * s.row for s in stream.slices.values() if s.state)

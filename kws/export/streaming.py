@@ -15,10 +15,13 @@ time through the lowered layers (time is the height axis of NHWC tensors):
 * a convolution or pooling whose height is the time axis computes its last
   ``new`` output steps from the input steps it needs (the plan makes its
   input keep them); a stride in time must divide the input's new steps;
-* everything else (a global pool, MEAN, a fully connected layer over the
-  flattened window, softmax) is a *window* op: its sliced inputs keep the
-  whole window and it runs in full at every inference; its output has no
-  time axis any more.
+* a global average pool keeps, per time step of the window, the sum of each
+  channel over the step's row (int32 state); each inference adds the new
+  steps' sums and divides the window's total as the pool does (exact: the
+  pool's accumulator is that same integer sum);
+* everything else (MEAN, a fully connected layer over the flattened window,
+  softmax) is a *window* op: its sliced inputs keep the whole window and it
+  runs in full at every inference; its output has no time axis any more.
 
 ``plan_stream`` returns the plan, or raises ``NotStreamable`` with the reason
 (then the exporter runs the whole window at every inference). The whole-window
@@ -72,6 +75,8 @@ class StreamCall:
     input_offsets: list[int]
     output_offset: int
     sliced: bool                      # computes new time steps only
+    function: str = ""                # replaces the layer's kernel
+    state: str = ""                   # a state buffer passed last (the pool's per-step sums)
 
 
 @dataclass
@@ -88,9 +93,18 @@ class StreamPlan:
         """Steps that replay a whole window (the first may start before it)."""
         return -(-self.frames // self.period)
 
+    def state_offsets(self) -> dict[str, int]:
+        """Byte offset of each state buffer in the state block (word aligned)."""
+        offsets, at = {}, 0
+        for name, s in self.slices.items():
+            if s.state:
+                offsets[name] = at
+                at += -(-s.bytes // 4) * 4
+        return offsets
+
     @property
     def state_bytes(self) -> int:
-        return sum(s.bytes for s in self.slices.values() if s.state)
+        return sum(-(-s.bytes // 4) * 4 for s in self.slices.values() if s.state)
 
 
 def _time_geometry(layer, row_in: int) -> tuple[int, int, int] | None:
@@ -123,7 +137,12 @@ def plan_stream(layers: Sequence, sizes: dict[str, int], input_buffer: str, outp
     for layer in layers:
         sliced_inputs = [n for n in layer.inputs if n in slices]
         kind = "window"
-        if layer.function in TIME_OPS and sliced_inputs:
+        if sliced_inputs and _global_average_pool(layer, slices[layer.inputs[0]]):
+            source = slices[layer.inputs[0]]
+            kind = "sums"
+            need(layer.inputs[0], source.steps - source.new)
+            slices[_sums(layer)] = TimeSlice(source.steps, 4 * layer.fields["channels"], source.new, source.steps)
+        elif layer.function in TIME_OPS and sliced_inputs:
             source = slices[layer.inputs[0]]
             geometry = _time_geometry(layer, source.row)
             if geometry and geometry[0] == source.steps and geometry[1] > 1:
@@ -163,10 +182,26 @@ def plan_stream(layers: Sequence, sizes: dict[str, int], input_buffer: str, outp
     return StreamPlan(frames, period, slices, calls, input_buffer)
 
 
+def _sums(layer) -> str:
+    return f"sum{layer.op.index}"
+
+
+def _global_average_pool(layer, source: TimeSlice) -> bool:
+    """An AVERAGE_POOL_2D over the whole window of a sliced input (DS-CNN's last pool)."""
+    f = layer.fields
+    return (layer.function == "kws_average_pool" and source.steps > source.new
+            and f["in_w"] * f["channels"] == source.row and f["in_h"] == f["k_h"] == source.steps
+            and f["in_w"] == f["k_w"] and f["out_h"] == f["out_w"] == 1 and not f["pad_h"] and not f["pad_w"])
+
+
 def _call(layer, kind: str, slices: dict[str, TimeSlice]) -> StreamCall:
     fields = dict(layer.fields)
     if kind == "window":  # its sliced inputs keep the whole window, in time order
         return StreamCall(fields, [0] * len(layer.inputs), 0, False)
+    if kind == "sums":  # in_h: the new rows; k_h: the window's steps
+        source = slices[layer.inputs[0]]
+        fields["in_h"] = source.new
+        return StreamCall(fields, [source.new_offset], 0, True, "kws_average_pool_rows", _sums(layer))
     out = slices[layer.output]
     if layer.function == "kws_add":
         fields["dims"] = [fields["dims"][0], out.new, *fields["dims"][2:]]
