@@ -295,11 +295,7 @@ class _Lowering:
         batches = inp.size // depth
         if batches * depth != inp.size or out.size != batches * units:
             raise self.fail(op, f"{inp.describe()} x {filt.describe()} -> {out.describe()} does not add up")
-        if filt.quant.per_channel:
-            mults = fp.conv_multipliers(inp.quant.scale, filt.quant.scales, out.quant.scale, units)
-        else:
-            m, s = fp.fully_connected_multiplier(inp.quant.scale, filt.quant.scale, out.quant.scale)
-            mults = ([m] * units, [s] * units)
+        mults = fp.conv_multipliers(inp.quant.scale, filt.quant.scales, out.quant.scale, units)
         geometry = dict(in_h=1, in_w=batches, in_c=depth, out_h=1, out_w=batches, out_c=units, k_h=1, k_w=1,
                         group_c=depth, stride_h=1, stride_w=1, dil_h=1, dil_w=1, pad_h=0, pad_w=0)
         self._conv_layer(op, inp, out, filt.data, bias, geometry, mults)
