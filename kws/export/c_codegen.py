@@ -236,7 +236,7 @@ class _Lowering:
         function, scratch = conv_kernel(g)
         layout = depthwise_filter_layout(rows) if function == "kws_depthwise" else conv_filter_layout(
             rows, g["in_c"] // g["group_c"])
-        fields = dict(geometry)
+        fields = dict(g)
         fields.update(
             input_offset=-inp.quant.zero_point, output_offset=out.quant.zero_point, act_min=low, act_max=high,
             filter=self.array(f"w{i}", "int32_t", layout, f"filter of {out.name} (int16 pairs)"),
@@ -247,7 +247,7 @@ class _Lowering:
                                "per-channel multiplier, shift, rounding", weights=False),
         )
         self.layers.append(Layer(op, "kws_conv_t", function, fields, [self.buffer(inp)], self.buffer(out), scratch,
-                                 raster_overlap(geometry, geometry["out_c"])))
+                                 raster_overlap(g, g["out_c"])))
 
     def _spatial(self, op: Operator, inp: Tensor, out: Tensor, k_h: int, k_w: int) -> dict[str, int]:
         if len(inp.shape) != 4 or len(out.shape) != 4 or inp.shape[0] != 1:
