@@ -2,8 +2,8 @@
  * See kws_kernels.h. The arithmetic follows TFLM's documented integer rules:
  * SaturatingRoundingDoublingHighMul + RoundingDivideByPOT (double rounding),
  * 32-bit accumulators, zero padding by skipping (here: by feeding the input
- * zero point, whose offset-corrected value is 0), gemmlowp fixed-point exp and
- * reciprocal for softmax. */
+ * zero point, which cancels its share of the input offset folded into the
+ * bias), gemmlowp fixed-point exp and reciprocal for softmax. */
 #include "kws_kernels.h"
 
 #include <string.h>
