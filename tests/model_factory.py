@@ -84,12 +84,43 @@ def stream_ops(classes: int = 4, seed: int = 0):
     return keras.Model(inputs, outputs, name="stream_ops")
 
 
+def conv_shapes(classes: int = 5, seed: int = 0):
+    """Every specialised runtime-c path at awkward shapes: SAME padding with
+    even and odd kernels on every edge, stride 2, channel counts that are not
+    multiples of 4, depthwise with depth multiplier 2, patches with a tap tail
+    (k % 4 != 0), 1x1 convs with few and many channels and with stride 2."""
+    keras, layers, inputs = _start(seed)
+    x = layers.Conv2D(7, (4, 4), strides=(2, 2), padding="same", activation="relu")(inputs)
+    x = layers.DepthwiseConv2D((3, 3), padding="same", activation="relu")(x)
+    x = layers.DepthwiseConv2D((4, 3), strides=(2, 1), padding="same")(x)
+    x = layers.DepthwiseConv2D((3, 3), padding="same", depth_multiplier=2, activation="relu")(x)
+    x = layers.Conv2D(13, (1, 1), activation="relu6")(x)
+    x = layers.DepthwiseConv2D((5, 5), padding="same")(x)
+    x = layers.Conv2D(72, (1, 1), activation="relu")(x)
+    x = layers.Conv2D(3, (1, 1))(x)
+    x = layers.Conv2D(6, (3, 3), strides=(2, 2), padding="same", activation="relu")(x)
+    x = layers.Conv2D(9, (1, 1), strides=(2, 2))(x)
+    outputs = layers.Softmax()(layers.Dense(classes)(layers.Flatten()(x)))
+    return keras.Model(inputs, outputs, name="conv_shapes")
+
+
+def dense_stack(classes: int = 5, units: int = 9, seed: int = 0):
+    """Fully connected layers only (after pooling the input down); converted
+    with per-tensor filter scales (see ``PER_TENSOR_DENSE``)."""
+    keras, layers, inputs = _start(seed)
+    x = layers.Flatten()(layers.AveragePooling2D((7, 8))(inputs))
+    x = layers.Dense(units, activation="relu")(x)
+    x = layers.Dense(units + 3, activation="relu")(x)
+    return keras.Model(inputs, layers.Dense(classes)(x), name="dense_stack")
+
+
 def _random_features(count: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).uniform(0.0, 26.0, (count, *INPUT_SHAPE)).astype(np.float32)
 
 
-def to_int8_tflite(model, seed: int = 0, fit_steps: int = 4) -> bytes:
-    """A few fit steps on random data, then full-integer conversion (int8 I/O)."""
+def to_int8_tflite(model, seed: int = 0, fit_steps: int = 4, per_channel_dense: bool = True) -> bytes:
+    """A few fit steps on random data, then full-integer conversion (int8 I/O);
+    ``per_channel_dense=False`` gives FULLY_CONNECTED one filter scale."""
     import tensorflow as tf
 
     keras = tf.keras
@@ -110,14 +141,16 @@ def to_int8_tflite(model, seed: int = 0, fit_steps: int = 4) -> bytes:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
+    converter._experimental_disable_per_channel_quantization_for_dense_layers = not per_channel_dense
     return converter.convert()
 
 
 BUILDERS: dict[str, Callable] = {"ds_cnn": ds_cnn, "tiny_conv": tiny_conv, "all_ops": all_ops,
                                  "ds_cnn_stream": lambda seed=0: ds_cnn(streamable=True, seed=seed),
-                                 "stream_ops": stream_ops}
+                                 "stream_ops": stream_ops, "conv_shapes": conv_shapes, "dense_stack": dense_stack}
+PER_TENSOR_DENSE = frozenset({"dense_stack"})
 
 
 def build(kind: str, seed: int = 0) -> bytes:
     """The int8 .tflite bytes of model ``kind`` (see ``BUILDERS``)."""
-    return to_int8_tflite(BUILDERS[kind](seed=seed), seed=seed)
+    return to_int8_tflite(BUILDERS[kind](seed=seed), seed=seed, per_channel_dense=kind not in PER_TENSOR_DENSE)

@@ -18,7 +18,9 @@ from kws.audio.frontend import compute_features
 from kws.audio.io import load_wav
 from kws.errors import KwsError
 from kws.export.arena import measure_arena
+from kws.export.c_codegen import lower_model
 from kws.export.exporter import export_model
+from kws.export.fixed_point import quantize_multiplier
 from kws.export.tflite_model import read_model
 from kws.export.verify import compare_with_tflm
 
@@ -31,7 +33,7 @@ PEERS = {"micro_speech": "micro_speech/micro_speech_quantized.tflite", "kws_ref_
 
 @pytest.fixture(scope="module")
 def models(peers) -> dict[str, bytes]:
-    built = {kind: model_factory.build(kind) for kind in ("ds_cnn", "tiny_conv", "all_ops")}
+    built = {kind: model_factory.build(kind) for kind in ("ds_cnn", "tiny_conv", "all_ops", "conv_shapes")}
     return built | {name: (peers / path).read_bytes() for name, path in PEERS.items()}
 
 
@@ -52,7 +54,7 @@ def _inputs(size: int, real: np.ndarray, seed: int) -> np.ndarray:
     return np.concatenate([random, frames])
 
 
-@pytest.mark.parametrize("name", ["ds_cnn", "tiny_conv", "all_ops", "micro_speech", "kws_ref_model"])
+@pytest.mark.parametrize("name", ["ds_cnn", "tiny_conv", "all_ops", "conv_shapes", "micro_speech", "kws_ref_model"])
 def test_bit_exact_with_tflm(models, real_features, tmp_path: Path, name: str) -> None:
     model = read_model(models[name], name)
     result = export_model(model, tmp_path, runtime="c", labels=[f"l{i}" for i in range(model.output.size)])
@@ -60,6 +62,43 @@ def test_bit_exact_with_tflm(models, real_features, tmp_path: Path, name: str) -
     comparison = compare_with_tflm(models[name], result.model_dir, inputs)
     assert comparison.inputs >= 1000
     assert comparison.differing == 0, f"{name}: {comparison}"
+
+
+def test_conv_shapes_take_every_kernel(models) -> None:
+    """conv_shapes (above) reaches each specialised kernel and the fallback."""
+    layers = lower_model(read_model(models["conv_shapes"])).layers
+    assert {layer.function for layer in layers} >= {"kws_conv", "kws_conv_1x1", "kws_depthwise"}
+
+
+def _bit_exact_on_random(model_bytes: bytes, tmp_path: Path, count: int) -> None:
+    model = read_model(model_bytes)
+    result = export_model(model, tmp_path, runtime="c", labels=[f"l{i}" for i in range(model.output.size)])
+    inputs = np.random.default_rng(3).integers(-128, 128, (count, model.input.size), dtype=np.int8)
+    comparison = compare_with_tflm(model_bytes, result.model_dir, inputs)
+    assert comparison.differing == 0, str(comparison)
+
+
+def test_per_tensor_fully_connected_multiplier(tmp_path: Path) -> None:
+    """Per-tensor FULLY_CONNECTED: TFLM widens both scales to double before
+    multiplying; this model has a layer where a float32 product would give
+    another multiplier (and other outputs)."""
+    model_bytes = model_factory.build("dense_stack", seed=12)
+    sub = read_model(model_bytes).main
+    fcs = [op for op in sub.operators if op.opcode == "FULLY_CONNECTED"]
+    scales = [tuple(sub.tensors[op.inputs[i]].quant for i in (0, 1)) + (sub.tensors[op.outputs[0]].quant,)
+              for op in fcs]
+    assert fcs and not any(filt.per_channel for _, filt, _ in scales)
+    assert any(quantize_multiplier(float(np.float32(i.scale) * np.float32(f.scale)) / o.scale)
+               != quantize_multiplier(i.scale * f.scale / o.scale) for i, f, o in scales)
+    _bit_exact_on_random(model_bytes, tmp_path, 2000)
+
+
+def test_mlperf_anomaly_detection_model(peers, tmp_path: Path) -> None:
+    """MLPerf Tiny's ad01 (fully connected layers only), where present."""
+    found = sorted(peers.glob("**/ad01*.tflite"))
+    if not found:
+        pytest.skip("no ad01_int8.tflite in ../shared/peers")
+    _bit_exact_on_random(found[0].read_bytes(), tmp_path, 2000)
 
 
 @pytest.mark.parametrize("name, fraction", [("micro_speech", 1.0), ("ds_cnn", 0.8), ("kws_ref_model", 0.8)])
@@ -92,9 +131,11 @@ def test_builds_for_cortex_m(models, tmp_path: Path, cpu: str, simd: bool) -> No
 
 @pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
                     reason="needs qemu-system-arm and arm-none-eabi-gcc")
-@pytest.mark.parametrize("name", ["micro_speech", "all_ops"])
+@pytest.mark.parametrize("name", ["micro_speech", "all_ops", "ds_cnn", "conv_shapes"])
 def test_bit_exact_on_emulated_cortex_m4(models, tmp_path: Path, name: str) -> None:
-    """The SMLAD path (only the device has it) gives TFLM's outputs too."""
+    """The SMLAD path (only the device has it) gives TFLM's outputs too, for
+    every kernel: ds_cnn and conv_shapes reach kws_conv_1x1, kws_depthwise
+    and kws_conv at channel counts with and without a tail of 1-3."""
     from kws.export.bench import run_on_cortex_m4
     from kws.export.verify import run_tflm
 

@@ -2,8 +2,8 @@
  * See kws_kernels.h. The arithmetic follows TFLM's documented integer rules:
  * SaturatingRoundingDoublingHighMul + RoundingDivideByPOT (double rounding),
  * 32-bit accumulators, zero padding by skipping (here: by feeding the input
- * zero point, whose offset-corrected value is 0), gemmlowp fixed-point exp and
- * reciprocal for softmax. */
+ * zero point, which cancels its share of the input offset folded into the
+ * bias), gemmlowp fixed-point exp and reciprocal for softmax. */
 #include "kws_kernels.h"
 
 #include <string.h>
@@ -205,7 +205,7 @@ KWS_HOT void store_outputs(const output_stage_t *s, const int32_t *acc, int32_t 
 
 KWS_HOT void load_bias(const output_stage_t *s, int32_t oc, const int n, int32_t *acc) {
   int r;
-  for (r = 0; r < n; ++r) {
+  KWS_UNROLL for (r = 0; r < n; ++r) {
     acc[r] = s->bias[oc + r];
   }
 }
@@ -399,34 +399,33 @@ void kws_depthwise(const kws_conv_t *p, const int8_t *input, int8_t *output, int
 /* ------------------------------------------------------------------------ */
 /* Pooling                                                                   */
 
-static void pool(const kws_pool_t *p, const int8_t *input, int8_t *output, int average) {
+/* Inlined into both pools, so `average` is a constant in the inner loop;
+ * locals, not p->..., as output stores may alias *p. */
+KWS_HOT void pool(const kws_pool_t *p, const int8_t *input, int8_t *output, const int average) {
+  const int32_t in_h = p->in_h, in_w = p->in_w, channels = p->channels, k_h = p->k_h, k_w = p->k_w;
+  const int32_t act_min = p->act_min, act_max = p->act_max;
   int32_t oy, ox, c, y, x;
   for (oy = 0; oy < p->out_h; ++oy) {
     const int32_t iy0 = oy * p->stride_h - p->pad_h;
     const int32_t y0 = iy0 < 0 ? -iy0 : 0;
-    const int32_t y1 = p->k_h < p->in_h - iy0 ? p->k_h : p->in_h - iy0;
-    for (ox = 0; ox < p->out_w; ++ox) {
+    const int32_t y1 = k_h < in_h - iy0 ? k_h : in_h - iy0;
+    for (ox = 0; ox < p->out_w; ++ox, output += channels) {
       const int32_t ix0 = ox * p->stride_w - p->pad_w;
       const int32_t x0 = ix0 < 0 ? -ix0 : 0;
-      const int32_t x1 = p->k_w < p->in_w - ix0 ? p->k_w : p->in_w - ix0;
+      const int32_t x1 = k_w < in_w - ix0 ? k_w : in_w - ix0;
       const int32_t count = (y1 - y0) * (x1 - x0);
-      for (c = 0; c < p->channels; ++c) {
+      for (c = 0; c < channels; ++c) {
         int32_t acc = average ? 0 : -128;
         for (y = y0; y < y1; ++y) {
-          const int8_t *row = input + ((iy0 + y) * p->in_w + ix0) * p->channels + c;
-          for (x = x0; x < x1; ++x) {
-            const int32_t v = row[x * p->channels];
-            if (average) {
-              acc += v;
-            } else if (v > acc) {
-              acc = v;
-            }
+          const int8_t *v = input + ((iy0 + y) * in_w + ix0 + x0) * channels + c;
+          for (x = x0; x < x1; ++x, v += channels) {
+            acc = average ? acc + *v : (*v > acc ? *v : acc);
           }
         }
         if (average && count > 0) {
           acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
         }
-        output[(oy * p->out_w + ox) * p->channels + c] = (int8_t)clamp(acc, p->act_min, p->act_max);
+        output[c] = (int8_t)clamp(acc, act_min, act_max);
       }
     }
   }

@@ -5,7 +5,11 @@
   ``kws.device.emulator``), beside TFLM measured here: 9,310,000 with
   reference kernels, 1,495,000 with CMSIS-NN; the device outputs are checked
   against the TFLM interpreter on the host for the same inputs;
-* runtime-c code size (kernels + plan, weights excluded) at -Os, budget 12 KB;
+* instructions per multiply-accumulate of runtime c on the same emulator
+  for MLPerf Tiny's DS-CNN and DS-CNNs of kws's shape (width 64 and 44,
+  depth 4), beside TFLM with CMSIS-NN (about 3.8 on a DS-CNN; target 0.7x);
+* runtime-c code size (kernels + plan, weights excluded) at -Os, budget 12 KB,
+  and of the kernels alone, budget 8 KB;
 * RAM of the static memory plan beside TFLM's measured arena for
   micro_speech, MLPerf Tiny's DS-CNN and a DS-CNN of kws's default shape.
 """
@@ -33,7 +37,10 @@ PEERS = REPO.parent / "shared" / "peers"
 HARNESS = Path(__file__).resolve().parent / "bench_harness" / "runtime_c_cm4.c"
 TFLM_REFERENCE_INSNS = 9_310_000
 TFLM_CMSIS_NN_INSNS = 1_495_000
+CMSIS_NN_INSNS_PER_MAC = 3.8          # TFLM + CMSIS-NN on a DS-CNN, emulated Cortex-M4 (issue figure)
 CODE_BUDGET = 12 * 1024
+KERNEL_CODE_BUDGET = 8 * 1024
+MAC_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 CORTEX_M4 = ("-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard")
 WEIGHTS_SECTION = ".kws_weights"
 
@@ -89,12 +96,12 @@ def run_on_cortex_m4(model_dir: Path, inputs: np.ndarray, optimization: str = "-
     return EmulatedRun(runs, _inferences("step", run.output, per_cycle), per_cycle)
 
 
-def code_size(model_dir: Path) -> dict[str, int]:
+def code_size(model_dir: Path, sources: tuple[str, ...] = ("kws_kernels.c", "kws_model.c")) -> dict[str, int]:
     """Bytes of kernels + plan (code, parameters, tables) and of weights for
     Cortex-M4 at -Os; weights are told apart by KWS_WEIGHTS_ATTRIBUTE."""
     sizes = {"code_and_plan": 0, "weights": 0}
     with tempfile.TemporaryDirectory(prefix="kws-size-") as tmp:
-        for source in ("kws_kernels.c", "kws_model.c"):
+        for source in sources:
             obj = Path(tmp) / (source + ".o")
             subprocess.run(["arm-none-eabi-gcc", *CORTEX_M4, "-std=c99", "-Os", "-ffunction-sections",
                             "-fdata-sections", f"-DKWS_WEIGHTS_ATTRIBUTE=__attribute__((section(\"{WEIGHTS_SECTION}\")))",
@@ -109,17 +116,34 @@ def code_size(model_dir: Path) -> dict[str, int]:
     return sizes
 
 
+def multiply_accumulates(model: bytes) -> int:
+    """Multiply-accumulates per inference of the conv and fully connected ops."""
+    sub = read_model(model).main
+    total = 0
+    for op in sub.operators:
+        if op.opcode in MAC_OPS:
+            filt, out = sub.tensors[op.inputs[1]], sub.tensors[op.outputs[0]]
+            taps = filt.size // (filt.shape[-1] if op.opcode == "DEPTHWISE_CONV_2D" else filt.shape[0])
+            total += out.size * taps
+    return total
+
+
 def _export_c(model: bytes, out: Path, name: str) -> ExportResult:
     tflite = read_model(model, name)
     return export_model(tflite, out, runtime="c", labels=[f"label{i}" for i in range(tflite.output.size)])
 
 
-def _default_ds_cnn() -> bytes:
+def _default_ds_cnn(channels: int = 64) -> bytes:
     """A DS-CNN in kws's default shape (conv 10x4/2, 4 blocks, width 64), int8."""
     sys.path.insert(0, str(REPO / "tests"))
     import model_factory
 
-    return model_factory.to_int8_tflite(model_factory.ds_cnn(classes=12, channels=64, blocks=4))
+    return model_factory.to_int8_tflite(model_factory.ds_cnn(classes=12, channels=channels, blocks=4))
+
+
+def tflite_size(model: bytes) -> int:
+    """Elements of the model's input tensor."""
+    return read_model(model).input.size
 
 
 def _row(name: str, value: float, unit: str, reference: float | None, note: str) -> dict:
@@ -214,7 +238,8 @@ def run() -> list[dict]:
     micro_speech = (PEERS / "micro_speech" / "micro_speech_quantized.tflite").read_bytes()
     models = {"micro_speech": micro_speech,
               "MLPerf Tiny DS-CNN (kws_ref_model)": (PEERS / "mlperf_tiny_kws" / "kws_ref_model.tflite").read_bytes(),
-              "DS-CNN, kws default shape (width 64, depth 4)": _default_ds_cnn()}
+              "DS-CNN, kws default shape (width 64, depth 4)": _default_ds_cnn(),
+              "DS-CNN width 44, depth 4": _default_ds_cnn(44)}
     rows = []
     with tempfile.TemporaryDirectory(prefix="kws-bench-export-") as tmp:
         results = {name: _export_c(model, Path(tmp) / str(i), name) for i, (name, model) in enumerate(models.items())}
@@ -235,6 +260,19 @@ def run() -> list[dict]:
         sizes = code_size(ms_dir)
         rows.append(_row("runtime c: micro_speech code + plan at -Os (weights excluded: "
                          f"{sizes['weights']:,} B)", sizes["code_and_plan"], "bytes", CODE_BUDGET, "budget 12 KB"))
+        kernels = code_size(ms_dir, ("kws_kernels.c",))["code_and_plan"]
+        rows.append(_row("runtime c: kernels (kws_kernels.c) at -Os", kernels, "bytes", KERNEL_CODE_BUDGET,
+                         "budget 8 KB"))
+        for name, result in results.items():
+            if name == "micro_speech":
+                continue
+            inputs = np.random.default_rng(1).integers(-128, 128, (2, tflite_size(models[name])), dtype=np.int8)
+            device = run_on_cortex_m4(result.model_dir, inputs)
+            exact = bool(np.array_equal(device.outputs, run_tflm(models[name], inputs)))
+            per_mac = float(np.mean(device.instructions)) / multiply_accumulates(models[name])
+            rows.append(_row(f"runtime c: {name} instructions per multiply-accumulate, emulated Cortex-M4 (-O2)"
+                             + ("" if exact else " (OUTPUTS DIFFER FROM TFLM)"), round(per_mac, 2), "instructions",
+                             CMSIS_NN_INSNS_PER_MAC, "TFLM with CMSIS-NN on a DS-CNN; target <= 0.7x"))
         for name, result in results.items():
             tflm = measure_arena(models[name]).need
             rows.append(_row(f"runtime c: {name} memory plan RAM", result.arena_bytes, "bytes", tflm,

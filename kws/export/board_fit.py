@@ -18,7 +18,7 @@ from kws.boards import Board
 from kws.errors import KwsError
 
 WARN_FRACTION = 0.80
-RUNTIME_FLASH = {"tflm": 100 * 1024, "c": 4 * 1024}
+RUNTIME_FLASH = {"tflm": 100 * 1024, "c": 5 * 1024}
 FRONTEND_FLASH = 7 * 1024
 APP_FLASH = 16 * 1024       # startup, HAL, serial protocol, smoothing, printing
 FRONTEND_RAM = 2 * 1024

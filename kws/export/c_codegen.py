@@ -266,7 +266,7 @@ class _Lowering:
         function, scratch = conv_kernel(g)
         layout = depthwise_filter_layout(rows) if function == "kws_depthwise" else conv_filter_layout(
             rows, g["in_c"] // g["group_c"])
-        fields = dict(geometry)
+        fields = dict(g)
         fields.update(
             input_offset=-inp.quant.zero_point, output_offset=out.quant.zero_point, act_min=low, act_max=high,
             filter=self.array(f"w{i}", "int32_t", layout, f"filter of {out.name} (int16 pairs)"),
@@ -277,7 +277,7 @@ class _Lowering:
                                "per-channel multiplier, shift, rounding", weights=False),
         )
         self.layers.append(Layer(op, "kws_conv_t", function, fields, [self.buffer(inp)], self.buffer(out), scratch,
-                                 raster_overlap(geometry, geometry["out_c"])))
+                                 raster_overlap(g, g["out_c"])))
 
     def _spatial(self, op: Operator, inp: Tensor, out: Tensor, k_h: int, k_w: int) -> dict[str, int]:
         if len(inp.shape) != 4 or len(out.shape) != 4 or inp.shape[0] != 1:
@@ -329,11 +329,7 @@ class _Lowering:
         batches = inp.size // depth
         if batches * depth != inp.size or out.size != batches * units:
             raise self.fail(op, f"{inp.describe()} x {filt.describe()} -> {out.describe()} does not add up")
-        if filt.quant.per_channel:
-            mults = fp.conv_multipliers(inp.quant.scale, filt.quant.scales, out.quant.scale, units)
-        else:
-            m, s = fp.fully_connected_multiplier(inp.quant.scale, filt.quant.scale, out.quant.scale)
-            mults = ([m] * units, [s] * units)
+        mults = fp.conv_multipliers(inp.quant.scale, filt.quant.scales, out.quant.scale, units)
         geometry = dict(in_h=1, in_w=batches, in_c=depth, out_h=1, out_w=batches, out_c=units, k_h=1, k_w=1,
                         group_c=depth, stride_h=1, stride_w=1, dil_h=1, dil_w=1, pad_h=0, pad_w=0)
         self._conv_layer(op, inp, out, filt.data, bias, geometry, mults)

@@ -4,9 +4,10 @@ the C runtime's outputs are bit-exact with TFLM.
 
 Facts from TFLM's kernels (tensorflow/lite/kernels/internal/quantization_util,
 kernel_util, padding.h): QuantizeMultiplier uses frexp and round-half-away;
-conv effective scale = double(in) * double(filter) / double(out); per-tensor
-fully connected multiplies the two float32 scales in float32 first; the
-activation range quantizes 0 and 6 in float32.
+conv and fully connected (per-channel and per-tensor alike: the installed
+interpreter's GetQuantizedConvolutionMultipler widens both scales to double
+before multiplying) effective scale = double(in) * double(filter) /
+double(out); the activation range quantizes 0 and 6 in float32.
 """
 
 from __future__ import annotations
@@ -40,18 +41,12 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
 def conv_multipliers(input_scale: float, filter_scales: tuple[float, ...], output_scale: float,
                      channels: int) -> tuple[list[int], list[int]]:
     """Per-output-channel (multipliers, shifts) of CONV_2D / DEPTHWISE_CONV_2D /
-    per-channel FULLY_CONNECTED (a single filter scale is broadcast)."""
+    FULLY_CONNECTED (a single, per-tensor filter scale is broadcast)."""
     pairs = [
         quantize_multiplier(input_scale * filter_scales[i if len(filter_scales) > 1 else 0] / output_scale)
         for i in range(channels)
     ]
     return [m for m, _ in pairs], [s for _, s in pairs]
-
-
-def fully_connected_multiplier(input_scale: float, filter_scale: float, output_scale: float) -> tuple[int, int]:
-    """Per-tensor FULLY_CONNECTED: the scale product is taken in float32."""
-    product = float(np.float32(input_scale) * np.float32(filter_scale))
-    return quantize_multiplier(product / output_scale)
 
 
 def _quantize_float32(scale: float, zero_point: int, value: float) -> int:
