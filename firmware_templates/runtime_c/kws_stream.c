@@ -7,14 +7,14 @@ void kws_average_pool_rows(const kws_pool_t *p, const int8_t *input, int8_t *out
   const int32_t count = steps * width;
   int32_t *row = sums + (steps - p->in_h) * channels;
   int32_t r, x, c, s;
-  for (r = 0; r < p->in_h; ++r, row += channels) {
-    for (c = 0; c < channels; ++c) {
-      row[c] = 0;
-    }
-    for (x = 0; x < width; ++x, input += channels) {
-      for (c = 0; c < channels; ++c) {
-        row[c] += input[c];
+  for (r = 0; r < p->in_h; ++r, row += channels, input += width * channels) {
+    for (c = 0; c < channels; ++c) { /* one channel down the row, in a register */
+      const int8_t *v = input + c;
+      int32_t sum = 0;
+      for (x = 0; x < width; ++x, v += channels) {
+        sum += *v;
       }
+      row[c] = sum;
     }
   }
   for (c = 0; c < channels; ++c) {
