@@ -19,6 +19,9 @@ def _features(n: int, seed: int = 0) -> np.ndarray:
 @pytest.mark.parametrize("arch", [Architecture("ds_cnn", 24, 3), Architecture("tiny_conv", dropout=0.5,
                                                                                 per_channel=True)])
 def test_conversion_ops_identity_input_and_tflm_matches_float(arch: Architecture) -> None:
+    import keras
+
+    keras.utils.set_random_seed(0)  # untrained weights: the same model at every run
     model = build(arch, SHAPE, 4)
     tflite = convert(model, arch, _features(32))
     ops = op_names(tflite)
@@ -54,6 +57,19 @@ def test_budget_search_picks_the_biggest_fitting_candidate() -> None:
     assert len(measured) < len(pool)  # binary search per depth, not every candidate
     with pytest.raises(UsageError, match="--size-budget 500: the smallest ds_cnn for 12 classes is 2280 bytes"):
         fit_budget(pool, SHAPE, 12, 500, fake_size)
+
+
+def test_budget_search_keeps_within_the_compute_budget() -> None:
+    """A board that affords at most width 16 gets width 16 at each depth's best, whatever the size budget."""
+    pool = [Architecture("ds_cnn", w, d) for d in (2, 3) for w in (8, 16, 24, 32, 40)]
+
+    def too_slow(arch: Architecture) -> str | None:
+        return f"width {arch.width} takes 80% load" if arch.width > 16 else None
+
+    arch, _ = fit_budget(pool, SHAPE, 12, 10**6, lambda a: 1000, too_slow)
+    assert arch == Architecture("ds_cnn", 16, 3)
+    with pytest.raises(UsageError, match="fits the compute budget: width 8 takes 80% load"):
+        fit_budget(pool, SHAPE, 12, 10**6, lambda a: 1000, lambda a: f"width {a.width} takes 80% load")
 
 
 def test_check_model_refuses_other_ops_and_other_input_scales(peers) -> None:

@@ -3,6 +3,8 @@ metadata, TFLM scores, reports, determinism, resume, kws eval, CLI errors."""
 
 from __future__ import annotations
 
+import re
+
 import json
 from pathlib import Path
 
@@ -73,6 +75,8 @@ def test_quick_training_gives_a_valid_int8_model_and_reports(trained, project: C
     for name in ("confusion", "roc_det", "training", "streaming"):
         assert trained.reports[name].read_bytes()[:4] == b"\x89PNG"
     assert "| yes |" in trained.reports["markdown"].read_text()
+    assert re.search(r"- fits: [\d.]+ KB of 20.5 KB; \d+% load on qemu-stm32f405 \(runtime c, streaming",
+                     trained.reports["markdown"].read_text())
 
 
 def test_same_data_and_seed_give_the_same_bytes_and_rerun_resumes(trained, project: Config, tmp_path) -> None:

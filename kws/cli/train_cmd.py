@@ -18,7 +18,7 @@ AS_JSON = typer.Option(False, "--json", help="Print the metrics as JSON.")
 
 _FLAGS = {"keywords": "--words", "model.size_budget": "--size-budget", "model.seed": "--seed",
           "model.architecture": "--architecture", "train.preset": "--preset", "data.manifest": "--manifest",
-          "paths.reports": "--reports", "train.target_fa_per_hour": "--target-fa-per-hour"}
+          "paths.reports": "--reports", "train.target_fa_per_hour": "--target-fa-per-hour", "board.name": "--board"}
 
 
 def _pct(value: float | None) -> str:
@@ -56,6 +56,7 @@ def train(
     preset: str = PRESET,
     manifest: Path = MANIFEST,
     target_fa: float = typer.Option(None, "--target-fa-per-hour", help="Threshold tuning target (default 2)."),
+    board: str = typer.Option(None, "--board", "-b", help="Target board (default: kws.toml [board] name): the model must run within 50% of its clock."),
     out: Path = typer.Option(None, "--out", "-o", help="Where to write the model (default: build/model.tflite)."),
     reports: Path = REPORTS,
     as_json: bool = AS_JSON,
@@ -67,6 +68,7 @@ def train(
     kws train --words yes,no
     kws train --words yes,no,up,down,left,right,on,off,stop,go --size-budget 20480 --seed 1
     kws train --preset quick
+    kws train --words yes,no --board nano33ble
     ```
     """
     from kws.train import train_model
@@ -74,7 +76,7 @@ def train(
     config = load_config(config_path).override(
         {"keywords": words, "model.size_budget": size_budget, "model.seed": seed,
          "model.architecture": architecture, "train.preset": preset, "data.manifest": manifest,
-         "paths.reports": reports, "train.target_fa_per_hour": target_fa}, names=_FLAGS)
+         "paths.reports": reports, "train.target_fa_per_hour": target_fa, "board.name": board}, names=_FLAGS)
     result = train_model(config, out=out)
     _print_summary(result.metrics, result.metrics.get("streaming"), as_json,
                    {"model": result.tflite, "bytes": result.size_bytes, "seconds": round(result.seconds, 1),

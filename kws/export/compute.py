@@ -161,22 +161,47 @@ def whole_window_macs(cmodel) -> int:
     return sum(call_work(layer.function, layer.fields)[1] for layer in cmodel.layers)
 
 
-def estimate_load(board: Board, runtime: str, cmodel, period_frames: int, stride_ms: int) -> Load:
-    """The load of ``cmodel`` (lowered even for runtime tflm: it counts the
-    MACs) at one inference every ``period_frames`` frames on ``board``."""
+@dataclass(frozen=True)
+class Work:
+    """What a model costs, independent of the board: emulated-M4 instructions
+    of one runtime-c inference (a streaming step when it streams) and the
+    MACs of the whole window (what TFLM computes at every inference)."""
+
+    c_instructions: float
+    streaming: bool
+    window_macs: int
+
+    @classmethod
+    def of(cls, cmodel) -> "Work":
+        streaming = cmodel.stream is not None
+        return cls(c_instructions(cmodel, streaming), streaming, whole_window_macs(cmodel))
+
+
+def estimate_load(board: Board, runtime: str, work, period_frames: int, stride_ms: int) -> Load:
+    """The load of a model (its ``Work``, or a lowered ``CModel``; lowered even
+    for runtime tflm: it counts the MACs) at one inference every
+    ``period_frames`` frames on ``board``."""
+    work = work if isinstance(work, Work) else Work.of(work)
     core = CORES.get(board.core)
     if core is None:
         raise KwsError(f"--board {board.name}: kws has no compute figures for core {board.core}; "
                        f"known cores: {', '.join(CORES)}")
-    streaming = runtime == "c" and cmodel.stream is not None
+    streaming = runtime == "c" and work.streaming
     if runtime == "c":
-        model = c_instructions(cmodel, streaming) * core.c_factor
+        model = work.c_instructions * core.c_factor
     else:
-        model = whole_window_macs(cmodel) * core.tflm_per_mac
+        model = work.window_macs * core.tflm_per_mac
     frames_per_s = 1000 / stride_ms
     return Load(board.name, runtime, board.clock_hz, period_frames * stride_ms, streaming,
                 FRONTEND_M4 * core.frontend_factor * frames_per_s, model, frames_per_s / period_frames,
                 core.cycles_per_instruction, core.source)
+
+
+def lightest_load(board: Board, work: Work, period_frames: int, stride_ms: int) -> Load:
+    """The load of the board's runtime that costs least (the one export picks
+    when no runtime stays within WARN_LOAD)."""
+    return min((estimate_load(board, runtime, work, period_frames, stride_ms) for runtime in board.runtimes),
+               key=lambda load: load.fraction)
 
 
 def affordable_period_ms(load: Load, stride_ms: int, fraction: float = WARN_LOAD) -> int | None:

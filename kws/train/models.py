@@ -135,12 +135,16 @@ def macs(arch: Architecture, input_shape: tuple[int, int], num_classes: int) -> 
 
 
 def fit_budget(pool: list[Architecture], input_shape: tuple[int, int], num_classes: int, budget: int,
-               measure: Callable[[Architecture], int]) -> tuple[Architecture, int]:
-    """The candidate of ``pool`` with the most MACs whose measured .tflite size fits ``budget``.
+               measure: Callable[[Architecture], int],
+               affordable: Callable[[Architecture], str | None] | None = None) -> tuple[Architecture, int]:
+    """The candidate of ``pool`` with the most MACs whose measured .tflite size
+    fits ``budget`` and (with ``affordable``) whose compute the board affords.
 
     ``measure`` converts a candidate to int8 (with metadata) and returns its
-    byte size; sizes grow with width, so each depth is a binary search.
+    byte size; ``affordable`` returns None, or why the board cannot run it.
+    Sizes and compute grow with width, so each depth is a binary search.
     """
+    too_slow: str | None = None
     best: tuple[Architecture, int] | None = None
     smallest: tuple[Architecture, int] | None = None
     by_depth: dict[int, list[Architecture]] = {}
@@ -153,7 +157,9 @@ def fit_budget(pool: list[Architecture], input_shape: tuple[int, int], num_class
             size = measure(group[mid])
             if smallest is None or size < smallest[1]:
                 smallest = (group[mid], size)
-            if size <= budget:
+            why = affordable(group[mid]) if affordable and size <= budget else None
+            too_slow = why or too_slow
+            if size <= budget and why is None:
                 fit, lo = (group[mid], size), mid + 1
             else:
                 hi = mid - 1
@@ -161,6 +167,8 @@ def fit_budget(pool: list[Architecture], input_shape: tuple[int, int], num_class
             best = fit
     if best is None:
         assert smallest is not None
+        if too_slow:
+            raise UsageError(f"no {pool[0].name} in the size budget fits the compute budget: {too_slow}")
         raise UsageError(f"--size-budget {budget}: the smallest {pool[0].name} for {num_classes} classes is "
                          f"{smallest[1]} bytes ({smallest[0].describe()}); raise the budget")
     return best

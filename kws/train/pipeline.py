@@ -23,11 +23,15 @@ import numpy as np
 from kws import __version__
 from kws.atomic import write_bytes_atomic
 from kws.audio.frontend_params import FrontendParams
+from kws.boards import Board, load_board
 from kws.config import Config
 from kws.data.cache import JsonStore
 from kws.data.manifest import SILENCE, read_manifest
 from kws.data.progress import bar
 from kws.errors import KwsError
+from kws.export.c_codegen import lower_model
+from kws.export.compute import WARN_LOAD, Load, Work, lightest_load
+from kws.export.tflite_model import read_model
 from kws.model_metadata import read_metadata, write_metadata
 from kws.train import evaluate, report, streaming
 from kws.train.augment import AugmentConfig, Augmenter, load_noises
@@ -67,6 +71,7 @@ PRESETS = {
 DEFAULT_SMOOTHING = SmoothingParams(average_window_ms=500, threshold=200,
                                     suppression_ms=500 + streaming.SUPPRESSION_EXTRA_MS, minimum_count=3,
                                     inference_period_ms=40)
+STREAM_PERIOD_FRAMES = DEFAULT_SMOOTHING.inference_period_ms // FrontendParams().stride_ms
 
 
 @dataclass
@@ -167,17 +172,20 @@ def _fingerprint(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _measure_size(arch: Architecture, input_shape: tuple[int, int], labels: list[str], metadata: dict) -> int:
-    """Bytes of ``arch`` as int8 .tflite with metadata (cached: sizes do not depend on the weights)."""
+def _measure(arch: Architecture, input_shape: tuple[int, int], labels: list[str],
+             metadata: dict) -> tuple[int, Work]:
+    """Bytes of ``arch`` as int8 .tflite with metadata, and its compute
+    (cached: neither depends on the weights)."""
     import tensorflow as tf
 
     model = build(arch, input_shape, len(labels))
     metadata = {**metadata, "model": {**metadata["model"], **_model_info(arch, model)}}
-    key = _fingerprint(tf.__version__, arch.to_dict(), input_shape, len(labels), len(json.dumps(metadata)))
+    key = _fingerprint(tf.__version__, arch.to_dict(), input_shape, len(labels), len(json.dumps(metadata)),
+                       "work-v1", STREAM_PERIOD_FRAMES)
     store = JsonStore("model_sizes")
     hit = store.get(key)
     if hit:
-        return int(hit["bytes"])
+        return int(hit["bytes"]), Work(**hit["work"])
     rng = np.random.default_rng(0)
     # trained-like weights: the converter shares or drops identical (e.g. all-zero) buffers of untrained layers
     for weight in model.weights:
@@ -185,10 +193,15 @@ def _measure_size(arch: Architecture, input_shape: tuple[int, int], labels: list
                   else rng.normal(0.0, 0.1, weight.shape))
         weight.assign(values.astype(weight.dtype))
     rep = rng.integers(-128, 128, (8, *input_shape)).astype(np.int8)
-    size = len(convert(model, arch, rep, metadata))
-    store.put(key, {"bytes": size})
+    tflite = convert(model, arch, rep, metadata)
+    work = _work(tflite, input_shape[0])
+    store.put(key, {"bytes": len(tflite), "work": asdict(work)})
     store.save()
-    return size
+    return len(tflite), work
+
+
+def _work(tflite: bytes, frames: int) -> Work:
+    return Work.of(lower_model(read_model(tflite), frames, STREAM_PERIOD_FRAMES))
 
 
 def _model_info(arch: Architecture, model) -> dict:
@@ -197,12 +210,19 @@ def _model_info(arch: Architecture, model) -> dict:
 
 
 def _architecture(config: Config, preset: Preset, input_shape: tuple[int, int], labels: list[str],
-                  metadata: dict) -> tuple[Architecture, int]:
+                  metadata: dict, board: Board) -> tuple[Architecture, int]:
     name = config.model.architecture
     pool = [a for a in candidates(name) if a.name != "ds_cnn" or a.depth in preset.depths]
 
     def measure(arch: Architecture) -> int:
-        return _measure_size(arch, input_shape, labels, metadata)
+        return _measure(arch, input_shape, labels, metadata)[0]
+
+    def affordable(arch: Architecture) -> str | None:
+        load = _load(board, _measure(arch, input_shape, labels, metadata)[1])
+        if load.fraction <= WARN_LOAD:
+            return None
+        return (f"{arch.describe()} would take {load.summary()}, over {WARN_LOAD:.0%}; "
+                "lower --size-budget or pick a faster --board")
 
     if name == "tiny_conv":
         arch = pool[0]
@@ -212,7 +232,12 @@ def _architecture(config: Config, preset: Preset, input_shape: tuple[int, int], 
                            f"{size} bytes; raise the budget or use --architecture ds_cnn")
         return arch, size
     # the margin covers flatbuffer padding when the tuned threshold changes the metadata's length
-    return fit_budget(pool, input_shape, len(labels), config.model.size_budget - SIZE_MARGIN, measure)
+    return fit_budget(pool, input_shape, len(labels), config.model.size_budget - SIZE_MARGIN, measure, affordable)
+
+
+def _load(board: Board, work: Work) -> Load:
+    """The load of the board's lightest runtime at kws's inference period."""
+    return lightest_load(board, work, STREAM_PERIOD_FRAMES, FrontendParams().stride_ms)
 
 
 def _features(store: FeatureStore, examples: list[Example], what: str, variants: int = 0) -> np.ndarray:
@@ -266,7 +291,8 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
     metadata = {"labels": labels, "frontend": frontend.to_dict(), "smoothing": DEFAULT_SMOOTHING.to_dict(),
                 "model": {"architecture": config.model.architecture, "size_budget": config.model.size_budget,
                           "seed": seed, "data_sha256": data_sha}}
-    arch, _ = _architecture(config, preset, input_shape, labels, metadata)
+    board = load_board(config.board.name)
+    arch, _ = _architecture(config, preset, input_shape, labels, metadata, board)
     log.info("architecture: %s", arch.describe())
 
     targets = np.array([e.target for e in data.train])
@@ -317,10 +343,12 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
     model_path = out or build_dir / "model.tflite"
     write_bytes_atomic(model_path, tflite)
     seconds = time.monotonic() - started
+    load = _load(board, _work(tflite, input_shape[0]))
+    log.info("compute: %s", load.summary())
     summary = {
         "labels": labels,
         "model": {**metadata["model"], "tflite_bytes": len(tflite), "path": str(model_path),
-                  "size_budget": config.model.size_budget, "seed": seed},
+                  "size_budget": config.model.size_budget, "seed": seed, "load": load.to_dict()},
         "data": {"manifest": str(config.data.manifest), "train": len(data.train),
                  "train_real": int((~synthetic).sum()), "val": len(data.val), "test": len(data.test),
                  "test_is_real": data.test_is_real, "data_sha256": data_sha},

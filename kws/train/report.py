@@ -115,6 +115,12 @@ def markdown(report: dict) -> str:
                  f"{model['tflite_bytes']:,} bytes" + (f" (budget {model['size_budget']:,}), "
                                                       f"{model['params']:,} parameters, seed {model['seed']}"
                                                       if "params" in model else ""))
+    if "load" in model:
+        load, budget = model["load"], model["size_budget"]
+        how = "streaming" if load["streaming"] else "whole window"
+        lines.append(f"- fits: {model['tflite_bytes'] / 1000:.1f} KB of {budget / 1000:.1f} KB; "
+                     f"{load['fraction']:.0%} load on {load['board']} (runtime {load['runtime']}, {how}, "
+                     f"{load['instructions_per_s'] / 1e6:.1f} M instructions per second of audio)")
     if "data" in report:
         d = report["data"]
         lines.append(f"- data: {d['train']:,} training examples ({d['train_real']:,} real), validation "
