@@ -78,3 +78,15 @@ def test_default_runtime_is_the_one_within_budget(ds_cnn, peers) -> None:
     assert default_runtime(micro_speech, load_board("nano33ble")) == "tflm"   # 24%: TFLM is listed first
     assert default_runtime(micro_speech, load_board("stm32")) == "c"
     assert default_runtime(ds_cnn["valid"], load_board("esp32"), 40) == "c"  # TFLM's whole window is over budget
+
+
+def test_whole_window_model_runs_at_the_period_the_board_affords(ds_cnn, tmp_path: Path) -> None:
+    """Without --period-ms, TFLM (no streaming) runs the whole window as often
+    as the board affords within 50%, says so, and the smoothing still holds
+    enough results per averaging window to report a keyword."""
+    result = export_model(ds_cnn["same"], tmp_path, runtime="tflm", board="nano33ble", labels=LABELS)
+    period_ms = result.smoothing["inference_period_ms"]
+    assert 40 < period_ms and period_ms % 20 == 0
+    assert f"every {period_ms} ms: the shortest period nano33ble affords" in result.stream_note
+    assert 0.4 < result.load.fraction <= 0.5
+    assert result.smoothing["minimum_count"] == max(1, min(3, result.smoothing["average_window_ms"] // period_ms))

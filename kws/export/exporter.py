@@ -20,7 +20,7 @@ from kws.export.arena import measure_arena
 from kws.export.board_fit import BoardFit, check_fit, estimate
 from kws.errors import KwsError
 from kws.export.c_codegen import KERNEL_SOURCES, CModel, lower_model, render_c_sources
-from kws.export.compute import WARN_LOAD, Load, check_load, estimate_load
+from kws.export.compute import WARN_LOAD, Load, affordable_period_ms, check_load, estimate_load
 from kws.export.op_support import check_model
 from kws.export.render import environment, static_file, write_folder
 from kws.export.settings import inference_period_frames, render_settings, resolve_settings
@@ -82,15 +82,28 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
                  frontend: FrontendParams | None = None, period_ms: int | None = None) -> ExportResult:
     """Export ``model`` for ``runtime`` into ``out_dir/lib/kws_model``; with a
     board, refuse (one-line KwsError) when it cannot fit and warn above 80%.
-    ``period_ms`` overrides the inference period of the model's smoothing."""
+    ``period_ms`` overrides the inference period of the model's smoothing;
+    without it, a model that runs its whole window at every inference runs
+    at the shortest period the board affords (within WARN_LOAD), said in the
+    result's ``stream_note``."""
     tflite = model if isinstance(model, TfliteModel) else read_model(model)
     if runtime != "c":
         check_model(tflite, runtime)
+    profile = None if board is None else board if isinstance(board, Board) else load_board(board)
     settings = resolve_settings(tflite, labels, frontend, period_ms)
     period = inference_period_frames(settings.smoothing, settings.frontend)
+    slowed = ""
+    if profile is not None and period_ms is None:
+        load = board_load(tflite, profile, runtime, settings.frontend, period)
+        longer = affordable_period_ms(load, settings.frontend.stride_ms) if load and not load.streaming else None
+        if load and load.fraction > WARN_LOAD and longer and longer > period * settings.frontend.stride_ms:
+            settings = resolve_settings(tflite, labels, frontend, longer)
+            period = inference_period_frames(settings.smoothing, settings.frontend)
+            slowed = (f" every {longer} ms: the shortest period {profile.name} affords within {WARN_LOAD:.0%} of "
+                      f"its clock (the model's is {load.period_ms} ms; a streaming model would run at it)")
     # lowering checks the model for runtime c
     cmodel = lower_model(tflite, settings.frontend.num_frames, period) if runtime == "c" else None
-    stream_frames, stream_note = 0, "TFLM runs the whole window at every inference"
+    stream_frames, stream_note = 0, "TFLM runs the whole window at every inference" + slowed
     env = environment()
     if cmodel is not None:
         arena = need = cmodel.ram_bytes
@@ -102,7 +115,7 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
                            f"({cmodel.stream.state_bytes:,} B of state)")
             arena_note += f", {cmodel.stream.state_bytes} B of streaming state, {tflite.input.nbytes} B whole-window input"
         else:
-            stream_note = f"whole window at every inference: {cmodel.stream_note}"
+            stream_note = f"whole window at every inference{slowed}: {cmodel.stream_note}"
         files = render_c_sources(env, cmodel)
         files.update({name: static_file("runtime_c", name) for name in KERNEL_SOURCES})
     else:
@@ -112,8 +125,7 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
         arena_note = measured.describe()
         files = render_tflm_sources(env, tflite)
     fit, load, load_warnings = None, None, []
-    if board is not None:
-        profile = board if isinstance(board, Board) else load_board(board)
+    if profile is not None:
         fit = estimate(profile, runtime, weight_bytes, arena, settings.frontend, tflite.input.nbytes)
         check_fit(profile, runtime, fit)
         load = board_load(tflite, profile, runtime, settings.frontend, period, cmodel)

@@ -67,6 +67,9 @@ def resolve_settings(model: TfliteModel, labels: Sequence[str] | None = None,
         if period_ms < params.stride_ms:
             raise UsageError(f"--period-ms {period_ms}: use at least the frontend stride ({params.stride_ms} ms)")
         smoothing = {**(smoothing or SmoothingParams().to_dict()), "inference_period_ms": int(period_ms)}
+        # the averaging window must still hold minimum_count results, or nothing is ever reported
+        fitting = max(1, int(smoothing["average_window_ms"]) // int(period_ms))
+        smoothing["minimum_count"] = min(int(smoothing["minimum_count"]), fitting)
     return ModelSettings(tuple(chosen), params, smoothing, tuple(warnings))
 
 
