@@ -20,7 +20,7 @@ from kws.export.arena import measure_arena
 from kws.export.board_fit import BoardFit, check_fit, estimate
 from kws.errors import KwsError
 from kws.export.c_codegen import KERNEL_SOURCES, CModel, lower_model, render_c_sources
-from kws.export.compute import WARN_LOAD, Load, affordable_period_ms, check_load, estimate_load
+from kws.export.compute import CORES, WARN_LOAD, Load, affordable_period_ms, check_load, estimate_load
 from kws.export.op_support import check_model
 from kws.export.render import environment, static_file, write_folder
 from kws.export.settings import inference_period_frames, render_settings, resolve_settings
@@ -153,7 +153,10 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
 def board_load(tflite: TfliteModel, board: Board, runtime: str, frontend: FrontendParams, period: int,
                cmodel: CModel | None = None) -> Load | None:
     """Estimated compute load of ``tflite`` on ``board``; None when kws cannot
-    count the model's work (ops runtime c does not lower)."""
+    count the model's work (ops runtime c does not lower) or has no figures
+    for the board's core."""
+    if board.core not in CORES:
+        return None
     if cmodel is None:
         try:
             cmodel = lower_model(tflite, frontend.num_frames, period)
