@@ -80,3 +80,21 @@ def test_verify_compares_with_tflm(micro_speech: str, tmp_path: Path) -> None:
     done = kws("export", "--model", micro_speech, "--labels", LABELS, "--runtime", "c", "--verify", "50", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "verify: 0 of 200 values differ from TFLM on 50 inputs" in done.stdout
+
+
+def test_runtime_c_is_verified_by_default_streams_included(tmp_path: Path) -> None:
+    """A streaming export checks the whole-window call and the streaming
+    steps against TFLM without being asked; --verify 0 skips it."""
+    import model_factory
+
+    model = tmp_path / "ds_cnn.tflite"
+    model.write_bytes(model_factory.build("ds_cnn_stream"))
+    labels = ",".join(f"c{i}" for i in range(12))
+    done = kws("export", "--model", str(model), "--labels", labels, "--runtime", "c", "--period-ms", "40", "--json",
+               cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["stream_frames"] == 2 and summary["verify"]["differing"] == 0
+    assert summary["verify"]["inputs"] == 200 + 20 * 3   # 200 windows, 20 streams of 3 full windows each
+    skipped = kws("export", "--model", str(model), "--labels", labels, "--runtime", "c", "--verify", "0", cwd=tmp_path)
+    assert skipped.returncode == 0 and "verify:" not in skipped.stdout

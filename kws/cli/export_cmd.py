@@ -23,7 +23,7 @@ def export(
     board: str = typer.Option(None, "--board", "-b", help="Board profile (default: kws.toml [board] name; see `kws boards`)."),
     out: Path = typer.Option(None, "--out", "-o", help="Project folder (default build/firmware/<board>/); model sources go to lib/kws_model/."),
     period_ms: int = typer.Option(None, "--period-ms", help="Run the model every this many ms (default: the model's smoothing, 40 ms for models kws trains)."),
-    verify: int = typer.Option(0, "--verify", help="Runtime c: compare with the TFLM interpreter on this many random inputs (host cc)."),
+    verify: int = typer.Option(None, "--verify", help="Runtime c: compare with the TFLM interpreter on this many random inputs, and streams (host cc; default 200, 0 skips)."),
     as_json: bool = typer.Option(False, "--json", help="Print the export summary as JSON."),
 ) -> None:
     """Write the firmware project for BOARD around the model: an exact op
@@ -50,6 +50,7 @@ def export(
     runtime = runtime or default_runtime(model, profile, period_ms)
     if verify and runtime != "c":
         raise UsageError("--verify: only runtime c is compiled on the host; add --runtime c")
+    verify = (200 if runtime == "c" else 0) if verify is None else verify
     names = [name.strip() for name in labels.split(",")] if labels else None
     result = export_model(model, out or config.paths.build / "firmware" / profile.name, runtime=runtime,
                           board=profile, labels=names, period_ms=period_ms)
@@ -58,14 +59,15 @@ def export(
     project = render_project(profile, result)
     summary = {**result.to_dict(), "project": str(project.path), "firmware_id": project.firmware_id}
     if verify:
-        from kws.export.verify import compare_with_tflm
+        from kws.export.verify import verify_export
 
-        inputs = np.random.default_rng(0).integers(-128, 128, (verify, int(np.prod(result.input.shape))), dtype=np.int8)
-        comparison = compare_with_tflm(model.read_bytes(), result.model_dir, inputs)
+        comparison = verify_export(Path(model).read_bytes(), result.model_dir, verify,
+                                   input_size=int(np.prod(result.input.shape)), frames=result.frontend.num_frames,
+                                   stream_frames=result.stream_frames)
         summary["verify"] = comparison.__dict__
         if comparison.differing:
             raise KwsError(f"{result.model_dir}: {comparison.differing} of {comparison.values} output values differ "
-                           "from TFLM; please report this model")
+                           "from TFLM; please report this model (export with --runtime tflm meanwhile)")
     if as_json:
         typer.echo(json.dumps(summary, default=str))
         return
@@ -81,5 +83,6 @@ def export(
     if result.load:
         typer.echo(f"  compute: {result.load.summary()}")
     if verify:
-        typer.echo(f"  verify: {comparison.differing} of {comparison.values} values differ from TFLM on {verify} inputs")
+        typer.echo(f"  verify: {comparison.differing} of {comparison.values} values differ from TFLM on "
+                   f"{comparison.inputs} inputs (host cc; --verify 0 skips)")
     typer.echo(f"  next: kws flash --board {profile.name}")

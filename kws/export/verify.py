@@ -99,3 +99,21 @@ def compare_stream_with_tflm(model: bytes, model_dir: str | Path, streams: np.nd
     ours = ours[:, [end // period - 1 for end in ends]].reshape(len(windows), -1).astype(np.int32)
     return Comparison(len(windows), theirs.size, int(np.count_nonzero(ours != theirs)),
                       int(np.abs(ours - theirs).max()) if theirs.size else 0)
+
+
+def verify_export(model: bytes, model_dir: str | Path, count: int, *, input_size: int, frames: int = 0,
+                  stream_frames: int = 0, seed: int = 0) -> Comparison:
+    """The check ``kws export --runtime c`` runs by default: ``count`` random
+    int8 inputs of any size through the whole-window call, and for a
+    streaming export also ``count`` // 10 (at least 10) random feature
+    streams at every inference; one Comparison over both."""
+    rng = np.random.default_rng(seed)
+    whole = compare_with_tflm(model, model_dir, rng.integers(-128, 128, (count, input_size), dtype=np.int8))
+    if not stream_frames:
+        return whole
+    length = -(-(frames + 2 * stream_frames) // stream_frames) * stream_frames
+    streams = rng.integers(-128, 128, (max(10, count // 10), length, input_size // frames), dtype=np.int8)
+    stream = compare_stream_with_tflm(model, model_dir, streams, frames, stream_frames)
+    return Comparison(whole.inputs + stream.inputs, whole.values + stream.values,
+                      whole.differing + stream.differing,
+                      max(whole.max_abs_difference, stream.max_abs_difference))
