@@ -39,7 +39,7 @@ class Architecture:
     name: str
     width: int = 0
     depth: int = 0
-    first_kernel: tuple[int, int] = (10, 4)
+    first_kernel: tuple[int, int] = (6, 4)    # 6 frames: more time steps survive 'valid' time padding
     first_stride: tuple[int, int] = (2, 2)
     dropout: float = 0.2
     per_channel: bool = False  # int8 weight scales per output channel (costs 24 bytes/channel/layer)
