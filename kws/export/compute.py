@@ -108,7 +108,7 @@ class Load:
         how = "streaming" if self.streaming else "whole window"
         return (f"{self.fraction:.0%} load on {self.board} at {self.clock_hz / 1e6:g} MHz "
                 f"({self.instructions_per_s / 1e6:.1f} M instructions per second of audio: model "
-                f"{self.model_per_inference / 1e6:.2f} M x {self.inferences_per_s:g}/s, {how}, + frontend)")
+                f"{self.model_per_inference / 1e6:.2f} M x {self.inferences_per_s:.3g}/s, {how}, + frontend)")
 
     def to_dict(self) -> dict[str, Any]:
         return {"board": self.board, "runtime": self.runtime, "fraction": round(self.fraction, 4),

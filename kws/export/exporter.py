@@ -103,7 +103,7 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
                       f"its clock (the model's is {load.period_ms} ms; a streaming model would run at it)")
     # lowering checks the model for runtime c
     cmodel = lower_model(tflite, settings.frontend.num_frames, period) if runtime == "c" else None
-    stream_frames, stream_note = 0, "TFLM runs the whole window at every inference" + slowed
+    stream_frames, stream_note = 0, "TFLM runs the whole window " + (slowed.strip() or "at every inference")
     env = environment()
     if cmodel is not None:
         arena = need = cmodel.ram_bytes
@@ -115,7 +115,7 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
                            f"({cmodel.stream.state_bytes:,} B of state)")
             arena_note += f", {cmodel.stream.state_bytes} B of streaming state, {tflite.input.nbytes} B whole-window input"
         else:
-            stream_note = f"whole window at every inference{slowed}: {cmodel.stream_note}"
+            stream_note = f"whole window {slowed.strip() or 'at every inference'} ({cmodel.stream_note})"
         files = render_c_sources(env, cmodel)
         files.update({name: static_file("runtime_c", name) for name in KERNEL_SOURCES})
     else:
