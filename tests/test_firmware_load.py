@@ -106,12 +106,11 @@ def test_kws_default_model_streams_in_real_time_at_64_mhz(tmp_path_factory):
     a 64 MHz Nano 33 BLE): 10 s of microphone audio, nothing dropped, and a
     load near the export's estimate (bench: ~14 M instructions per second of
     audio, frontend included)."""
-    import model_factory
     from conftest import tone_board, tone_build
+    from kws.export.bench import kws_ds_cnn
 
     model = tmp_path_factory.mktemp("model") / "ds_cnn.tflite"
-    model.write_bytes(model_factory.to_int8_tflite(model_factory.ds_cnn(classes=12, channels=44, blocks=4,
-                                                                        streamable=True)))
+    model.write_bytes(kws_ds_cnn(12, 44))
     labels = ["_silence_", "_unknown_", *"abcdefghij"]
     with tone_board(tmp_path_factory) as board:
         project = tone_build(board, model, tmp_path_factory.mktemp("fw"), labels, period_ms=40)

@@ -178,7 +178,7 @@ def fit_costs(samples: list[tuple[str, int, int, int]]) -> dict[str, tuple[float
     return fitted
 
 
-def _kws_ds_cnn(classes: int, width: int) -> bytes:
+def kws_ds_cnn(classes: int, width: int) -> bytes:
     """kws train's default DS-CNN (depth 4) at ``width``, untrained, int8: compute does not depend on weights."""
     from kws.train.models import Architecture, build
     from kws.train.quantize import convert
@@ -200,7 +200,7 @@ def _compute_rows(tmp: Path) -> list[dict]:
     import model_factory
 
     rows, samples = [], []
-    models = {f"kws DS-CNN {name}": (_kws_ds_cnn(classes, width), STREAM_PERIOD_MS)
+    models = {f"kws DS-CNN {name}": (kws_ds_cnn(classes, width), STREAM_PERIOD_MS)
               for name, (classes, width) in BENCH_SHAPES.items()}
     models["tiny_conv"] = (model_factory.build("tiny_conv"), 100)
     models["micro_speech"] = ((PEERS / "micro_speech" / "micro_speech_quantized.tflite").read_bytes(), 100)

@@ -39,8 +39,9 @@ class Architecture:
     name: str
     width: int = 0
     depth: int = 0
-    first_kernel: tuple[int, int] = (6, 4)    # 6 frames: more time steps survive 'valid' time padding
-    first_stride: tuple[int, int] = (2, 2)
+    first_kernel: tuple[int, int] = (6, 4)
+    first_stride: tuple[int, int] = (1, 2)    # every frame a time step for the first layer...
+    depthwise_stride: int = 2                 # ...then the first depthwise conv halves time
     dropout: float = 0.2
     per_channel: bool = False  # int8 weight scales per output channel (costs 24 bytes/channel/layer)
 
@@ -48,7 +49,8 @@ class Architecture:
         if self.name == "tiny_conv":
             return "tiny_conv (micro_speech: conv 10x8/2 x8 + dense)"
         return (f"ds_cnn width {self.width} depth {self.depth} "
-                f"(conv {self.first_kernel[0]}x{self.first_kernel[1]}/{self.first_stride[0]}x{self.first_stride[1]})")
+                f"(conv {self.first_kernel[0]}x{self.first_kernel[1]}/{self.first_stride[0]}x{self.first_stride[1]}, "
+                f"first depthwise /{self.depthwise_stride} in time)")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -100,8 +102,10 @@ def _ds_cnn(arch: Architecture, x):
     x = _pad_frequency(x, arch.first_kernel[1], arch.first_stride[1])
     x = _conv_bn_relu(x, keras.layers.Conv2D(arch.width, arch.first_kernel, strides=arch.first_stride,
                                              padding="valid", use_bias=False))
-    for _ in range(arch.depth):
-        x = _conv_bn_relu(_pad_frequency(x, 3, 1), keras.layers.DepthwiseConv2D(3, padding="valid", use_bias=False))
+    for block in range(arch.depth):
+        stride = (arch.depthwise_stride if block == 0 else 1, 1)
+        x = _conv_bn_relu(_pad_frequency(x, 3, 1), keras.layers.DepthwiseConv2D(3, strides=stride, padding="valid",
+                                                                                use_bias=False))
         x = _conv_bn_relu(x, keras.layers.Conv2D(arch.width, 1, use_bias=False))
     return keras.layers.AveragePooling2D(pool_size=tuple(x.shape[1:3]))(x)
 
@@ -128,8 +132,8 @@ def macs(arch: Architecture, input_shape: tuple[int, int], num_classes: int) -> 
     (ky, kx), (sy, sx), w = arch.first_kernel, arch.first_stride, arch.width
     rows, cols = (frames - ky) // sy + 1, -(-channels // sx)   # time "valid", frequency "same"
     total = rows * cols * ky * kx * w
-    for _ in range(arch.depth):
-        rows -= 2
+    for block in range(arch.depth):
+        rows = (rows - 3) // (arch.depthwise_stride if block == 0 else 1) + 1
         total += rows * cols * (9 * w + w * w)
     return total + w * num_classes
 
