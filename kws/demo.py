@@ -124,12 +124,14 @@ def held_out_clips(manifest: Path, labels: tuple[str, ...], limit: int) -> list[
 
 
 def live_stream(clips: list[tuple[Path, int]], labels: tuple[str, ...], out: Path) -> tuple[Path, list[str]]:
-    """One wav of a few held-out keyword clips with pauses, as a microphone would hear them."""
+    """One wav of a few held-out keyword clips with pauses, as a microphone
+    would hear them: after a second of quiet, so the device's feature window
+    is full when the first keyword starts."""
     pause = np.zeros(8000, np.int16)
     picked = []
     for wanted in (label for label in labels if label not in (SILENCE, UNKNOWN)):
         picked += [path for path, index in clips if labels[index] == wanted][:2]
-    audio = np.concatenate([np.concatenate([load_wav(p), pause]) for p in picked] or [pause])
+    audio = np.concatenate([pause, pause, *(np.concatenate([load_wav(p), pause]) for p in picked)])
     names = [p.parent.name for p in picked]
     return write_wav(out, audio), names
 

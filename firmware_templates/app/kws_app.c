@@ -42,6 +42,7 @@ static struct {
   int8_t window[KWS_FE_NUM_FRAMES][KWS_FE_NUM_CHANNELS]; /* circular, by frame */
   uint32_t next_row;    /* where the next frame goes = the oldest frame */
   uint32_t frames;      /* since the last reset */
+  uint32_t audio_ms;    /* audio time since boot: the clock of smoothing and of "Heard ... @ms" */
   uint32_t since_infer; /* frames since the last inference */
   uint32_t frontend_us; /* frontend time since the last reset */
   uint32_t model_us;    /* time of the last inference */
@@ -121,7 +122,9 @@ void __attribute__((weak)) kws_on_keyword(const char *label, uint8_t score)
 static void detect(void)
 {
   kws_detection_t heard;
-  if (kws_smoothing_update(&app.smoothing, app.scores, kws_board_millis(), &heard) == 1) {
+  /* Audio time, not the board's clock: averaging windows and suppression are
+   * spans of audio, also when a host streams faster or slower than real time. */
+  if (kws_smoothing_update(&app.smoothing, app.scores, app.audio_ms, &heard) == 1) {
     char line[96];
     snprintf(line, sizeof line, "Heard %s (0.%02u) @%lums", labels[heard.label],
              (unsigned)(heard.score * 100u / 256u), (unsigned long)heard.time_ms);
@@ -136,6 +139,7 @@ static void add_frame(const int8_t *frame)
   app.next_row = (app.next_row + 1u) % KWS_FE_NUM_FRAMES;
   app.frames++;
   app.since_infer++;
+  app.audio_ms += KWS_FE_STRIDE_SAMPLES * 1000u / KWS_FE_SAMPLE_RATE;
   if (app.evaluating || !app.model_ready || app.since_infer < KWS_INFER_EVERY_FRAMES) {
     return;
   }
