@@ -22,7 +22,6 @@ from kws.resources import templates_dir
 
 HOST_CFLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic")
 HOST_RUNNER = Path("runtime_c") / "host" / "kws_host_runner.c"
-HOST_STREAM_RUNNER = Path("runtime_c") / "host" / "kws_host_stream_runner.c"
 
 
 @dataclass(frozen=True)
@@ -33,14 +32,14 @@ class Comparison:
     max_abs_difference: int
 
 
-def build_host_runner(model_dir: str | Path, exe: str | Path, runner: Path = HOST_RUNNER) -> Path:
-    """Compile ``model_dir``'s C sources with the host ``runner`` into ``exe``."""
+def build_host_runner(model_dir: str | Path, exe: str | Path) -> Path:
+    """Compile ``model_dir``'s C sources with the host runner into ``exe``."""
     compiler = os.environ.get("CC", "cc")
     if shutil.which(compiler) is None:
         raise KwsError(f"no host C compiler ({compiler}); install gcc or set CC")
     model_dir, exe = Path(model_dir), Path(exe)
     sources = sorted(str(p) for p in model_dir.glob("*.c"))
-    command = [compiler, *HOST_CFLAGS, "-I", str(model_dir), *sources, str(templates_dir() / runner), "-o", str(exe)]
+    command = [compiler, *HOST_CFLAGS, "-I", str(model_dir), *sources, str(templates_dir() / HOST_RUNNER), "-o", str(exe)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
         first = (done.stderr.strip().splitlines() or ["no message"])[0]
@@ -48,13 +47,15 @@ def build_host_runner(model_dir: str | Path, exe: str | Path, runner: Path = HOS
     return exe
 
 
-def run_host(exe: str | Path, inputs: np.ndarray) -> np.ndarray:
-    """Outputs of the host runner for ``inputs`` (one row per inference)."""
-    inputs = np.ascontiguousarray(inputs, np.int8).reshape(len(inputs), -1)
-    done = subprocess.run([str(exe)], input=inputs.tobytes(), capture_output=True)
+def run_host(exe: str | Path, inputs: np.ndarray, inferences: int, *args: str) -> np.ndarray:
+    """Outputs of the host runner, one row for each of its ``inferences``:
+    ``inputs`` are whole windows, or with a stream length in ``args``,
+    streams of frames (see kws_host_runner.c)."""
+    done = subprocess.run([str(exe), *args], input=np.ascontiguousarray(inputs, np.int8).tobytes(),
+                          capture_output=True)
     if done.returncode:
         raise KwsError(f"{exe}: {done.stderr.decode(errors='replace').strip()}")
-    return np.frombuffer(done.stdout, np.int8).reshape(len(inputs), -1)
+    return np.frombuffer(done.stdout, np.int8).reshape(inferences, -1)
 
 
 def run_tflm(model: bytes, inputs: np.ndarray, arena_size: int | None = None) -> np.ndarray:
@@ -69,14 +70,36 @@ def run_tflm(model: bytes, inputs: np.ndarray, arena_size: int | None = None) ->
     return np.stack(outputs)
 
 
+def _compare(ours: np.ndarray, theirs: np.ndarray) -> Comparison:
+    ours, theirs = ours.astype(np.int32), theirs.astype(np.int32)
+    return Comparison(len(theirs), theirs.size, int(np.count_nonzero(ours != theirs)),
+                      int(np.abs(ours - theirs).max()) if theirs.size else 0)
+
+
+def _compare_windows(model: bytes, exe: Path, inputs: np.ndarray) -> Comparison:
+    inputs = np.asarray(inputs, np.int8).reshape(len(inputs), -1)
+    return _compare(run_host(exe, inputs, len(inputs)), run_tflm(model, inputs))
+
+
+def _compare_streams(model: bytes, exe: Path, streams: np.ndarray, frames: int, period: int) -> Comparison:
+    count, length, _ = streams.shape
+    steps = length // period
+    ours = run_host(exe, streams, count * steps, str(length)).reshape(count, steps, -1)
+    ends = [(j + 1) * period for j in range(steps) if (j + 1) * period >= frames]
+    windows = np.stack([streams[:, end - frames:end] for end in ends], axis=1).reshape(count * len(ends), -1)
+    ours = ours[:, [end // period - 1 for end in ends]].reshape(len(windows), -1)
+    return _compare(ours, run_tflm(model, windows))
+
+
+def _with_runner(model_dir: str | Path, compare):
+    """``compare(exe)`` with the host runner built for ``model_dir``."""
+    with tempfile.TemporaryDirectory(prefix="kws-verify-") as work:
+        return compare(build_host_runner(model_dir, Path(work) / "kws_host_runner"))
+
+
 def compare_with_tflm(model: bytes, model_dir: str | Path, inputs: np.ndarray) -> Comparison:
     """Build the runtime-c sources in ``model_dir`` and compare with TFLM."""
-    with tempfile.TemporaryDirectory(prefix="kws-verify-") as work:
-        exe = build_host_runner(model_dir, Path(work) / "kws_host_runner")
-        ours = run_host(exe, inputs).astype(np.int32)
-    theirs = run_tflm(model, inputs).astype(np.int32)
-    return Comparison(len(inputs), theirs.size, int(np.count_nonzero(ours != theirs)),
-                      int(np.abs(ours - theirs).max()) if theirs.size else 0)
+    return _with_runner(model_dir, lambda exe: _compare_windows(model, exe, inputs))
 
 
 def compare_stream_with_tflm(model: bytes, model_dir: str | Path, streams: np.ndarray, frames: int,
@@ -85,20 +108,7 @@ def compare_stream_with_tflm(model: bytes, model_dir: str | Path, streams: np.nd
     length a multiple of ``period``) against TFLM on the whole window of the
     last ``frames`` frames, at every inference whose window is full."""
     streams = np.ascontiguousarray(streams, np.int8)
-    count, length, _ = streams.shape
-    with tempfile.TemporaryDirectory(prefix="kws-verify-") as work:
-        exe = build_host_runner(model_dir, Path(work) / "kws_host_stream_runner", HOST_STREAM_RUNNER)
-        done = subprocess.run([str(exe), str(length)], input=streams.tobytes(), capture_output=True)
-    if done.returncode:
-        raise KwsError(f"streaming runner: {done.stderr.decode(errors='replace').strip()}")
-    steps = length // period
-    ours = np.frombuffer(done.stdout, np.int8).reshape(count, steps, -1)
-    ends = [(j + 1) * period for j in range(steps) if (j + 1) * period >= frames]
-    windows = np.stack([streams[:, end - frames:end] for end in ends], axis=1).reshape(count * len(ends), -1)
-    theirs = run_tflm(model, windows).astype(np.int32)
-    ours = ours[:, [end // period - 1 for end in ends]].reshape(len(windows), -1).astype(np.int32)
-    return Comparison(len(windows), theirs.size, int(np.count_nonzero(ours != theirs)),
-                      int(np.abs(ours - theirs).max()) if theirs.size else 0)
+    return _with_runner(model_dir, lambda exe: _compare_streams(model, exe, streams, frames, period))
 
 
 def verify_export(model: bytes, model_dir: str | Path, count: int, *, input_size: int, frames: int = 0,
@@ -106,14 +116,19 @@ def verify_export(model: bytes, model_dir: str | Path, count: int, *, input_size
     """The check ``kws export --runtime c`` runs by default: ``count`` random
     int8 inputs of any size through the whole-window call, and for a
     streaming export also ``count`` // 10 (at least 10) random feature
-    streams at every inference; one Comparison over both."""
+    streams at every inference; one Comparison over both (one build)."""
     rng = np.random.default_rng(seed)
-    whole = compare_with_tflm(model, model_dir, rng.integers(-128, 128, (count, input_size), dtype=np.int8))
+    inputs = rng.integers(-128, 128, (count, input_size), dtype=np.int8)
     if not stream_frames:
-        return whole
+        return compare_with_tflm(model, model_dir, inputs)
     length = -(-(frames + 2 * stream_frames) // stream_frames) * stream_frames
     streams = rng.integers(-128, 128, (max(10, count // 10), length, input_size // frames), dtype=np.int8)
-    stream = compare_stream_with_tflm(model, model_dir, streams, frames, stream_frames)
-    return Comparison(whole.inputs + stream.inputs, whole.values + stream.values,
-                      whole.differing + stream.differing,
-                      max(whole.max_abs_difference, stream.max_abs_difference))
+
+    def both(exe: Path) -> Comparison:
+        whole, stream = _compare_windows(model, exe, inputs), _compare_streams(model, exe, streams, frames,
+                                                                               stream_frames)
+        return Comparison(whole.inputs + stream.inputs, whole.values + stream.values,
+                          whole.differing + stream.differing,
+                          max(whole.max_abs_difference, stream.max_abs_difference))
+
+    return _with_runner(model_dir, both)
