@@ -21,7 +21,7 @@ from kws.export import fixed_point as fp
 from kws.export.memory_plan import Buffer, Link, MemoryPlan, plan
 from kws.export.op_support import check_model, unsupported_op_error
 from kws.export.render import c_array
-from kws.export.streaming import NotStreamable, StreamPlan, plan_stream
+from kws.export.streaming import KernelCall, NotStreamable, StreamPlan, plan_stream
 from kws.export.tflite_model import Operator, Subgraph, Tensor, TfliteModel
 
 KERNEL_SOURCES = ("kws_kernels.h", "kws_kernels.c", "kws_stream.h", "kws_stream.c")
@@ -73,6 +73,14 @@ class CModel:
     output_buffer: str
     stream: StreamPlan | None = None
     stream_note: str = ""           # why the model runs the whole window at every inference
+
+    def calls(self, streaming: bool = True) -> list[tuple[Layer, KernelCall]]:
+        """Each layer with its kernel call in one inference: a streaming step
+        when the model streams (unless ``streaming`` is False), else the
+        whole window."""
+        if self.stream is not None and streaming:
+            return list(zip(self.layers, self.stream.calls))
+        return [(layer, KernelCall.whole(layer)) for layer in self.layers]
 
     @property
     def ram_bytes(self) -> int:
@@ -488,21 +496,17 @@ def render_c_sources(env: jinja2.Environment, cmodel: CModel) -> dict[str, str]:
         return f"ARENA + {offsets[name] + offset}" if name in offsets else name
 
     calls, layers = [], []
-    for i, layer in enumerate(cmodel.layers):
-        call = stream.calls[i] if stream else None
-        fields = call.fields if call else layer.fields
-        in_offsets = call.input_offsets if call else [0] * len(layer.inputs)
-        function = (call.function if call else "") or layer.function
-        args = [f"&{layer.name}", *(ref(n, o) for n, o in zip(layer.inputs, in_offsets)),
-                ref(layer.output, call.output_offset if call else 0)]
+    for layer, call in cmodel.calls():
+        args = [f"&{layer.name}", *(ref(n, o) for n, o in zip(layer.inputs, call.input_offsets)),
+                ref(layer.output, call.output_offset)]
         if layer.function in SCRATCH_KERNELS:
             args.append(ref(f"col{layer.op.index}"))
-        if call and call.state:
+        if call.state:
             args.append(f"(int32_t *)({ref(call.state)})")
-        note = " (new time steps)" if call and call.sliced else ""
-        calls.append(f"{function}({', '.join(args)});  /* {layer.op.opcode}{note} */\n"
+        note = " (new time steps)" if call.sliced else ""
+        calls.append(f"{call.function}({', '.join(args)});  /* {layer.op.opcode}{note} */\n"
                      f"  LAYER_DONE({layer.op.index});")
-        layers.append((layer, {k: _c_value(v) for k, v in fields.items()}))
+        layers.append((layer, {k: _c_value(v) for k, v in call.fields.items()}))
     context: dict[str, Any] = {}
     if stream:
         source = stream.slices[stream.input]

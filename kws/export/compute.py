@@ -144,21 +144,24 @@ def call_work(function: str, fields: dict[str, Any]) -> tuple[str, int, int]:
 def c_instructions(cmodel, streaming: bool = True) -> float:
     """Estimated emulated-M4 instructions of one runtime-c inference
     (``kws.export.c_codegen.CModel``): a streaming step when the model streams."""
-    stream = cmodel.stream if streaming else None
     total = 0.0
-    for i, layer in enumerate(cmodel.layers):
-        call = stream.calls[i] if stream else None
-        kind, macs, outputs = call_work((call.function if call else "") or layer.function,
-                                        call.fields if call else layer.fields)
+    for _, call in cmodel.calls(streaming):
+        kind, macs, outputs = call_work(call.function, call.fields)
         total += RUNTIME_C_M4[kind].of(macs, outputs)
-    if stream:
-        moved = sum(s.bytes - s.new * s.row for s in stream.slices.values() if s.state)
+    if streaming and cmodel.stream:
+        moved = sum(s.bytes - s.new * s.row for s in cmodel.stream.slices.values() if s.state)
         total += RUNTIME_C_M4["shift"].of(0, moved)
     return total
 
 
-def whole_window_macs(cmodel) -> int:
-    return sum(call_work(layer.function, layer.fields)[1] for layer in cmodel.layers)
+CONV_KINDS = ("conv", "pointwise", "depthwise")   # the convolutions and fully connected layers
+
+
+def whole_window_macs(cmodel, kinds: Sequence[str] | None = None) -> int:
+    """Multiply-accumulates of one whole-window inference (window values
+    read, for pools), of the op ``kinds`` given or of every kind."""
+    work = (call_work(call.function, call.fields) for _, call in cmodel.calls(streaming=False))
+    return sum(macs for kind, macs, _ in work if kinds is None or kind in kinds)
 
 
 @dataclass(frozen=True)

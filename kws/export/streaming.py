@@ -31,7 +31,7 @@ the same steps, ``period`` frames at a time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 TIME_OPS = ("kws_conv", "kws_conv_1x1", "kws_depthwise", "kws_average_pool", "kws_max_pool")
@@ -67,16 +67,22 @@ class TimeSlice:
 
 
 @dataclass
-class StreamCall:
-    """One layer as the streaming step calls it: its fields with the time
-    geometry of the new steps, and byte offsets into its buffers."""
+class KernelCall:
+    """One layer's kernel call in an inference: the function, its fields
+    (for a streaming step, with the time geometry of the new steps) and byte
+    offsets into its buffers."""
 
+    function: str
     fields: dict[str, Any]
     input_offsets: list[int]
-    output_offset: int
-    sliced: bool                      # computes new time steps only
-    function: str = ""                # replaces the layer's kernel
+    output_offset: int = 0
+    sliced: bool = False              # computes new time steps only
     state: str = ""                   # a state buffer passed last (the pool's per-step sums)
+
+    @classmethod
+    def whole(cls, layer) -> "KernelCall":
+        """The call that computes ``layer`` over the whole window."""
+        return cls(layer.function, dict(layer.fields), [0] * len(layer.inputs))
 
 
 @dataclass
@@ -84,9 +90,8 @@ class StreamPlan:
     frames: int                       # whole-window input frames
     period: int                       # frames per inference (new input steps)
     slices: dict[str, TimeSlice]
-    calls: list[StreamCall]
+    calls: list[KernelCall]
     input: str                        # buffer of the model input (sliced)
-    notes: list[str] = field(default_factory=list)
 
     @property
     def chunks(self) -> int:
@@ -194,20 +199,26 @@ def _global_average_pool(layer, source: TimeSlice) -> bool:
             and f["in_w"] == f["k_w"] and f["out_h"] == f["out_w"] == 1 and not f["pad_h"] and not f["pad_w"])
 
 
-def _call(layer, kind: str, slices: dict[str, TimeSlice]) -> StreamCall:
-    fields = dict(layer.fields)
+def _call(layer, kind: str, slices: dict[str, TimeSlice]) -> KernelCall:
+    call = KernelCall.whole(layer)
     if kind == "window":  # its sliced inputs keep the whole window, in time order
-        return StreamCall(fields, [0] * len(layer.inputs), 0, False)
+        return call
+    call.sliced = True
     if kind == "sums":  # in_h: the new rows; k_h: the window's steps
         source = slices[layer.inputs[0]]
-        fields["in_h"] = source.new
-        return StreamCall(fields, [source.new_offset], 0, True, "kws_average_pool_rows", _sums(layer))
+        call.function, call.state = "kws_average_pool_rows", _sums(layer)
+        call.fields["in_h"] = source.new
+        call.input_offsets = [source.new_offset]
+        return call
     out = slices[layer.output]
+    call.output_offset = out.new_offset
     if layer.function == "kws_add":
-        fields["dims"] = [fields["dims"][0], out.new, *fields["dims"][2:]]
-        return StreamCall(fields, [slices[n].new_offset for n in layer.inputs], out.new_offset, True)
+        call.fields["dims"] = [call.fields["dims"][0], out.new, *call.fields["dims"][2:]]
+        call.input_offsets = [slices[n].new_offset for n in layer.inputs]
+        return call
     source = slices[layer.inputs[0]]
-    first_step = (out.steps - out.new) * fields["stride_h"]
+    first_step = (out.steps - out.new) * call.fields["stride_h"]
     first_row = first_step - (source.steps - source.keep)
-    fields.update(in_h=source.keep - first_row, out_h=out.new, pad_h=0)
-    return StreamCall(fields, [first_row * source.row], out.new_offset, True)
+    call.fields.update(in_h=source.keep - first_row, out_h=out.new, pad_h=0)
+    call.input_offsets = [first_row * source.row]
+    return call
