@@ -92,17 +92,19 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
     profile = None if board is None else board if isinstance(board, Board) else load_board(board)
     settings = resolve_settings(tflite, labels, frontend, period_ms)
     period = inference_period_frames(settings.smoothing, settings.frontend)
+    # runtime c: the model it runs (lowering checks the model); tflm on a board: only to count its work
+    counted = _lowered(tflite, settings.frontend, period, strict=runtime == "c") if runtime == "c" or profile else None
     slowed = ""
     if profile is not None and period_ms is None:
-        load = board_load(tflite, profile, runtime, settings.frontend, period)
+        load = board_load(profile, runtime, counted, period, settings.frontend.stride_ms)
         longer = affordable_period_ms(load, settings.frontend.stride_ms) if load and not load.streaming else None
         if load and load.fraction > WARN_LOAD and longer and longer > period * settings.frontend.stride_ms:
             settings = resolve_settings(tflite, labels, frontend, longer)
             period = inference_period_frames(settings.smoothing, settings.frontend)
+            counted = _lowered(tflite, settings.frontend, period, strict=runtime == "c")
             slowed = (f" every {longer} ms: the shortest period {profile.name} affords within {WARN_LOAD:.0%} of "
                       f"its clock (the model's is {load.period_ms} ms; a streaming model would run at it)")
-    # lowering checks the model for runtime c
-    cmodel = lower_model(tflite, settings.frontend.num_frames, period) if runtime == "c" else None
+    cmodel = counted if runtime == "c" else None
     stream_frames, stream_note = 0, "TFLM runs the whole window " + (slowed.strip() or "at every inference")
     env = environment()
     if cmodel is not None:
@@ -128,7 +130,7 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
     if profile is not None:
         fit = estimate(profile, runtime, weight_bytes, arena, settings.frontend, tflite.input.nbytes)
         check_fit(profile, runtime, fit)
-        load = board_load(tflite, profile, runtime, settings.frontend, period, cmodel)
+        load = board_load(profile, runtime, counted, period, settings.frontend.stride_ms)
         warning = check_load(load, settings.frontend.stride_ms, profile.runtimes) if load else None
         load_warnings = [warning] if warning else []
     files["kws_model.h"] = static_file("model", "kws_model.h")
@@ -150,19 +152,23 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
     return result
 
 
-def board_load(tflite: TfliteModel, board: Board, runtime: str, frontend: FrontendParams, period: int,
-               cmodel: CModel | None = None) -> Load | None:
-    """Estimated compute load of ``tflite`` on ``board``; None when kws cannot
-    count the model's work (ops runtime c does not lower) or has no figures
-    for the board's core."""
-    if board.core not in CORES:
+def _lowered(tflite: TfliteModel, frontend: FrontendParams, period: int, strict: bool) -> CModel | None:
+    """The model lowered for runtime c; unless ``strict``, None when runtime c cannot lower it."""
+    try:
+        return lower_model(tflite, frontend.num_frames, period)
+    except KwsError:
+        if strict:
+            raise
         return None
-    if cmodel is None:
-        try:
-            cmodel = lower_model(tflite, frontend.num_frames, period)
-        except KwsError:
-            return None
-    return estimate_load(board, runtime, cmodel, period, frontend.stride_ms)
+
+
+def board_load(board: Board, runtime: str, cmodel: CModel | None, period: int, stride_ms: int) -> Load | None:
+    """Estimated compute load on ``board`` of the lowered model (lowered even
+    for runtime tflm: it counts the work); None without one (ops runtime c
+    does not lower) or without compute figures for the board's core."""
+    if cmodel is None or board.core not in CORES:
+        return None
+    return estimate_load(board, runtime, cmodel, period, stride_ms)
 
 
 def default_runtime(model: str | Path | bytes | TfliteModel, board: Board, period_ms: int | None = None) -> str:
@@ -171,13 +177,14 @@ def default_runtime(model: str | Path | bytes | TfliteModel, board: Board, perio
     tflite = model if isinstance(model, TfliteModel) else read_model(model)
     settings = resolve_settings(tflite, [f"class{i}" for i in range(tflite.output.size)], None, period_ms)
     period = inference_period_frames(settings.smoothing, settings.frontend)
+    cmodel = _lowered(tflite, settings.frontend, period, strict=False)
     usable = []
     for runtime in board.runtimes:
         try:
-            load = board_load(tflite, board, runtime, settings.frontend, period)
             check_model(tflite, runtime)
         except KwsError:
             continue
+        load = board_load(board, runtime, cmodel, period, settings.frontend.stride_ms)
         fraction = load.fraction if load else float("inf")
         if fraction <= WARN_LOAD:
             return runtime
