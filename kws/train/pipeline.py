@@ -11,6 +11,7 @@ and the reports.  ``evaluate_model`` re-scores an existing .tflite.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -214,11 +215,15 @@ def _architecture(config: Config, preset: Preset, input_shape: tuple[int, int], 
     name = config.model.architecture
     pool = [a for a in candidates(name) if a.name != "ds_cnn" or a.depth in preset.depths]
 
+    @functools.cache  # size and work of each candidate, measured once (a Keras build each)
+    def measured(arch: Architecture) -> tuple[int, Work]:
+        return _measure(arch, input_shape, labels, metadata)
+
     def measure(arch: Architecture) -> int:
-        return _measure(arch, input_shape, labels, metadata)[0]
+        return measured(arch)[0]
 
     def affordable(arch: Architecture) -> str | None:
-        load = _load(board, _measure(arch, input_shape, labels, metadata)[1])
+        load = _load(board, measured(arch)[1])
         if load.fraction <= WARN_LOAD:
             return None
         return (f"{arch.describe()} would take {load.summary()}, over {WARN_LOAD:.0%}; "
