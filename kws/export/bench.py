@@ -26,7 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
+from kws.audio.frontend_params import FrontendParams
 from kws.export.arena import measure_arena
+from kws.export.c_codegen import lower_model
+from kws.export.compute import CONV_KINDS, whole_window_macs
 from kws.export.exporter import ExportResult, export_model
 from kws.export.render import c_array
 from kws.export.tflite_model import read_model
@@ -40,7 +43,6 @@ TFLM_CMSIS_NN_INSNS = 1_495_000
 CMSIS_NN_INSNS_PER_MAC = 3.8          # TFLM + CMSIS-NN on a DS-CNN, emulated Cortex-M4 (issue figure)
 CODE_BUDGET = 12 * 1024
 KERNEL_CODE_BUDGET = 8 * 1024
-MAC_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 CORTEX_M4 = ("-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard")
 WEIGHTS_SECTION = ".kws_weights"
 
@@ -116,34 +118,23 @@ def code_size(model_dir: Path, sources: tuple[str, ...] = ("kws_kernels.c", "kws
     return sizes
 
 
-def multiply_accumulates(model: bytes) -> int:
-    """Multiply-accumulates per inference of the conv and fully connected ops."""
-    sub = read_model(model).main
-    total = 0
-    for op in sub.operators:
-        if op.opcode in MAC_OPS:
-            filt, out = sub.tensors[op.inputs[1]], sub.tensors[op.outputs[0]]
-            taps = filt.size // (filt.shape[-1] if op.opcode == "DEPTHWISE_CONV_2D" else filt.shape[0])
-            total += out.size * taps
-    return total
-
-
 def _export_c(model: bytes, out: Path, name: str) -> ExportResult:
     tflite = read_model(model, name)
     return export_model(tflite, out, runtime="c", labels=[f"label{i}" for i in range(tflite.output.size)])
 
 
-def _default_ds_cnn(channels: int = 64) -> bytes:
-    """A DS-CNN in kws's default shape (conv 10x4/2, 4 blocks, width 64), int8."""
+def _same_padded_ds_cnn(channels: int = 64) -> bytes:
+    """The DS-CNN kws trained before streaming (conv 10x4/2, "same" padding, 4 blocks), int8."""
+    factory = _model_factory()
+    return factory.to_int8_tflite(factory.ds_cnn(classes=12, channels=channels, blocks=4))
+
+
+def _model_factory():
+    """tests/model_factory.py: the test models built with TensorFlow."""
     sys.path.insert(0, str(REPO / "tests"))
     import model_factory
 
-    return model_factory.to_int8_tflite(model_factory.ds_cnn(classes=12, channels=channels, blocks=4))
-
-
-def tflite_size(model: bytes) -> int:
-    """Elements of the model's input tensor."""
-    return read_model(model).input.size
+    return model_factory
 
 
 def _row(name: str, value: float, unit: str, reference: float | None, note: str) -> dict:
@@ -152,18 +143,14 @@ def _row(name: str, value: float, unit: str, reference: float | None, note: str)
 
 
 STREAM_PERIOD_MS = 40
-SECOND_FRAMES = 50                 # 20 ms frontend stride
+FRONTEND = FrontendParams()        # kws's frontend: 49 frames of 20 ms
 BENCH_SHAPES = {"4-class (yes/no)": (4, 40), "12-class": (12, 44)}   # classes, width of the bench's DS-CNNs (depth 4)
 
 
 def _layer_work(cmodel, streaming: bool) -> dict[int, tuple[str, int, int]]:
     from kws.export.compute import call_work
 
-    stream = cmodel.stream if streaming else None
-    calls = stream.calls if stream else [None] * len(cmodel.layers)
-    return {layer.op.index: call_work((call.function if call else "") or layer.function,
-                                      call.fields if call else layer.fields)
-            for call, layer in zip(calls, cmodel.layers)}
+    return {layer.op.index: call_work(call.function, call.fields) for layer, call in cmodel.calls(streaming)}
 
 
 def fit_costs(samples: list[tuple[str, int, int, int]]) -> dict[str, tuple[float, float, float]]:
@@ -193,24 +180,20 @@ def _compute_rows(tmp: Path) -> list[dict]:
     DS-CNNs on the emulated M4, the compute estimate against the emulator,
     and the estimated loads of the TFLM path."""
     from kws.boards import load_board
-    from kws.export.c_codegen import lower_model
     from kws.export.compute import FRONTEND_M4, c_instructions, estimate_load
-
-    sys.path.insert(0, str(REPO / "tests"))
-    import model_factory
 
     rows, samples = [], []
     models = {f"kws DS-CNN {name}": (kws_ds_cnn(classes, width), STREAM_PERIOD_MS)
               for name, (classes, width) in BENCH_SHAPES.items()}
-    models["tiny_conv"] = (model_factory.build("tiny_conv"), 100)
+    models["tiny_conv"] = (_model_factory().build("tiny_conv"), 100)
     models["micro_speech"] = ((PEERS / "micro_speech" / "micro_speech_quantized.tflite").read_bytes(), 100)
     models["MLPerf Tiny kws_ref"] = ((PEERS / "mlperf_tiny_kws" / "kws_ref_model.tflite").read_bytes(), 100)
     for i, (name, (model, period_ms)) in enumerate(models.items()):
         tflite = read_model(model, name)
         result = export_model(tflite, tmp / f"compute{i}", runtime="c", period_ms=period_ms,
                               labels=[f"label{k}" for k in range(tflite.output.size)])
-        frames = 49
-        cmodel = lower_model(tflite, frames, period_ms // 20)
+        period = period_ms // FRONTEND.stride_ms
+        cmodel = lower_model(tflite, FRONTEND.num_frames, period)
         inputs = np.random.default_rng(i).integers(-128, 128, (3, tflite.input.size), dtype=np.int8)
         device = run_on_cortex_m4(result.model_dir, inputs)
         streaming = cmodel.stream is not None
@@ -225,13 +208,13 @@ def _compute_rows(tmp: Path) -> list[dict]:
                          round(estimate / per_inference, 3), "ratio", 1.0,
                          f"measured {per_inference:,.0f} on the emulated Cortex-M4; issue 11 asks within 15%"))
         if name.startswith("kws DS-CNN"):
-            per_second = per_inference * 1000 / period_ms + FRONTEND_M4 * SECOND_FRAMES
+            per_second = (per_inference * 1000 / period_ms + FRONTEND_M4 * 1000 / FRONTEND.stride_ms)
             rows.append(_row(f"compute: {name} streaming, instructions per second of audio (runtime c, frontend "
                              "included)", round(per_second), "instructions", 16_000_000,
                              "emulated Cortex-M4; issue 11 asks <= 16 M (25% of a 64 MHz Nano 33 BLE); "
                              f"one inference every {period_ms} ms"))
             for board in ("nano33ble", "esp32"):
-                at_40 = estimate_load(load_board(board), "tflm", cmodel, period_ms // 20, 20)
+                at_40 = estimate_load(load_board(board), "tflm", cmodel, period, FRONTEND.stride_ms)
                 tflm = export_model(tflite, tmp / f"tflm{i}-{board}", runtime="tflm", board=board,
                                     labels=[f"label{k}" for k in range(tflite.output.size)]).load
                 rows.append(_row(f"compute: {name} TFLM as exported for {board}: load", round(tflm.fraction, 3),
@@ -251,8 +234,8 @@ def run() -> list[dict]:
     micro_speech = (PEERS / "micro_speech" / "micro_speech_quantized.tflite").read_bytes()
     models = {"micro_speech": micro_speech,
               "MLPerf Tiny DS-CNN (kws_ref_model)": (PEERS / "mlperf_tiny_kws" / "kws_ref_model.tflite").read_bytes(),
-              "DS-CNN, kws default shape (width 64, depth 4)": _default_ds_cnn(),
-              "DS-CNN width 44, depth 4": _default_ds_cnn(44)}
+              "DS-CNN, 'same' padding (width 64, depth 4)": _same_padded_ds_cnn(),
+              "DS-CNN, 'same' padding (width 44, depth 4)": _same_padded_ds_cnn(44)}
     rows = []
     with tempfile.TemporaryDirectory(prefix="kws-bench-export-") as tmp:
         results = {name: _export_c(model, Path(tmp) / str(i), name) for i, (name, model) in enumerate(models.items())}
@@ -279,10 +262,11 @@ def run() -> list[dict]:
         for name, result in results.items():
             if name == "micro_speech":
                 continue
-            inputs = np.random.default_rng(1).integers(-128, 128, (2, tflite_size(models[name])), dtype=np.int8)
+            inputs = np.random.default_rng(1).integers(-128, 128, (2, int(np.prod(result.input.shape))), dtype=np.int8)
             device = run_on_cortex_m4(result.model_dir, inputs)
             exact = bool(np.array_equal(device.outputs, run_tflm(models[name], inputs)))
-            per_mac = float(np.mean(device.instructions)) / multiply_accumulates(models[name])
+            macs = whole_window_macs(lower_model(read_model(models[name])), CONV_KINDS)
+            per_mac = float(np.mean(device.instructions)) / macs
             rows.append(_row(f"runtime c: {name} instructions per multiply-accumulate, emulated Cortex-M4 (-O2)"
                              + ("" if exact else " (OUTPUTS DIFFER FROM TFLM)"), round(per_mac, 2), "instructions",
                              CMSIS_NN_INSNS_PER_MAC, "TFLM with CMSIS-NN on a DS-CNN; target <= 0.7x"))
