@@ -130,3 +130,40 @@ def test_classification_metrics_and_roc() -> None:
     curves = keyword_curves(targets, scores, LABELS)
     assert set(curves) == {"yes", "no"} and 0 <= curves["no"]["eer"] <= 1
 
+
+
+def test_stream_windows_label_by_the_speech_they_hold() -> None:
+    """Windows cut from a non-keyword stream: _unknown_ when they hold at
+    least SPEECH_MS of a filler's sound, _silence_ when none, nothing
+    between; the frontend sees the stream in one piece, and grouping keeps
+    one class per example."""
+    from kws.audio.frontend import compute_features
+    from kws.audio.frontend_params import FrontendParams
+    from kws.train.negatives import SPEECH_MS, Examples, stream_windows
+
+    frontend = FrontendParams()
+    seen = []
+
+    def features_of(samples: np.ndarray) -> np.ndarray:
+        seen.append(samples)
+        return compute_features(samples, frontend)
+
+    filler = _clip(0)
+    filler[4000:12000] = (6000 * np.sin(np.arange(8000) * 2 * np.pi * 1000 / SR)).astype(np.int16)
+    windows = stream_windows([filler], Augmenter(AugmentConfig()), frontend, 400, np.random.default_rng(1),
+                             features_of)
+    assert len(seen) == 1 and len(windows.targets) == 400 and set(windows.targets.tolist()) == {0, 1}
+    # where the tone is, from the audio itself (10 ms blocks far above the noise bed)
+    blocks = np.abs(seen[0][: len(seen[0]) // 160 * 160].astype(np.int32)).reshape(-1, 160).max(axis=1)
+    tone_ms = np.flatnonzero(blocks > 2500) * 10
+    span_ms = (frontend.num_frames - 1) * frontend.stride_ms + frontend.window_ms
+    for end, target in zip(windows.ends, windows.targets):
+        start_ms = (end - frontend.num_frames) * frontend.stride_ms
+        inside = np.count_nonzero((tone_ms >= start_ms) & (tone_ms < start_ms + span_ms)) * 10
+        assert (inside >= SPEECH_MS - 20) if target == 1 else (inside == 0), (start_ms, inside, target)
+    examples = Examples.group(windows, 3)
+    assert examples.variants.shape[1:] == (3, frontend.num_frames, frontend.num_channels)
+    assert len(examples.targets) == len(examples.clean) == len(examples.variants) >= 90
+    ones = np.flatnonzero(windows.targets == 1)[:4]
+    np.testing.assert_array_equal(examples.variants[examples.targets == 1][0], windows.features[ones[:3]])
+    np.testing.assert_array_equal(examples.clean[examples.targets == 1][0], windows.features[ones[3]])

@@ -34,7 +34,7 @@ from kws.export.c_codegen import lower_model
 from kws.export.compute import WARN_LOAD, Load, Work, lightest_load
 from kws.export.tflite_model import read_model
 from kws.model_metadata import read_metadata, write_metadata
-from kws.train import evaluate, report, streaming
+from kws.train import evaluate, negatives, report, streaming
 from kws.train.augment import AugmentConfig, Augmenter, load_noises
 from kws.train.dataset import (Example, FeatureStore, class_counts, class_weights, examples_from, load_clip,
                                silence_examples)
@@ -61,6 +61,7 @@ class Preset:
     depths: tuple[int, ...]         # DS-CNN depths the budget search tries
     max_per_class: int | None = None
     unknown_ratio: float = 3.0      # at most this many _unknown_ examples per keyword example (mean)
+    stream_negatives: float = 1.0   # examples of windows cut from non-keyword streams per keyword example (mean)
 
 
 PRESETS = {
@@ -167,6 +168,22 @@ def _noises(config: Config, train: list[Example]) -> list[np.ndarray]:
         return load_noises(config.data.background_noise)
     clips = [load_clip(e.path) / 32768.0 for e in train if e.word == SILENCE and e.path is not None]
     return [c for c in clips if np.sqrt(np.mean(c**2)) > 1e-3]
+
+
+def _stream_negatives(preset: Preset, train: list[Example], store: FeatureStore, frontend: FrontendParams,
+                      seed: int) -> negatives.Examples:
+    """Examples of windows cut from streams of the training split's non-keyword
+    clips (``kws.train.negatives``), ``preset.stream_negatives`` per keyword example."""
+    keyword_examples = class_counts(train, int(max(e.target for e in train)) + 1)[2:]
+    count = int(preset.stream_negatives * keyword_examples.mean()) if len(keyword_examples) else 0
+    fillers = [load_clip(e.path) for e in train if e.target == 1 and e.path is not None]
+    if not count or not fillers:
+        return negatives.Examples.none(preset.variants, frontend)
+    augmenter = Augmenter(store.augment, store.noises)
+    rng = np.random.default_rng([seed, 3])
+    windows = negatives.stream_windows(fillers, augmenter, frontend, count * (preset.variants + 1), rng,
+                                       store.stream)
+    return negatives.Examples.group(windows, preset.variants)
 
 
 def _fingerprint(*parts) -> str:
@@ -304,6 +321,15 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
     synthetic = np.array([e.synthetic for e in data.train])
     weights = class_weights(data.train, len(labels))[targets] * np.where(synthetic, preset.fit.synthetic_weight, 1.0)
     real = ~synthetic | (targets < 2)
+    negatives = _stream_negatives(preset, data.train, store, frontend, seed)
+    if len(negatives.targets):
+        log.info("%d examples of windows cut from non-keyword training streams", len(negatives.targets))
+        variants = np.concatenate([variants, negatives.variants])
+        clean = np.concatenate([clean, negatives.clean])
+        weights = np.concatenate([weights, class_weights(data.train, len(labels))[negatives.targets]])
+        targets = np.concatenate([targets, negatives.targets])
+        synthetic = np.concatenate([synthetic, np.zeros(len(negatives.targets), bool)])
+        real = np.concatenate([real, np.ones(len(negatives.targets), bool)])
     options = preset.fit
     real_per_keyword = class_counts([e for e in data.train if not e.synthetic], len(labels))[2:]
     if synthetic[targets >= 2].any() and real_per_keyword.min() > 0:
@@ -317,7 +343,8 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
     build_dir = config.paths.build
     checkpoints = Checkpoints(build_dir / "checkpoints",
                               _fingerprint(__version__, data_sha, arch.to_dict(), asdict(options), augment.digest(),
-                                           seed, preset.variants, labels))
+                                           seed, preset.variants, labels, preset.stream_negatives,
+                                           len(negatives.targets)))
     progress, update = _train_progress()
     fit_started = time.monotonic()
     with progress:
