@@ -26,6 +26,7 @@ from kws.export.render import environment, static_file, write_folder
 from kws.export.settings import inference_period_frames, render_settings, resolve_settings
 from kws.export.tflite_model import Tensor, TfliteModel, read_model
 from kws.export.tflm_codegen import render_tflm_sources
+from kws.export.tflm_scratch import KERNEL_SETS, with_board_scratch
 
 MODEL_LIB = Path("lib") / "kws_model"
 MANIFEST = "kws_export.json"
@@ -122,6 +123,9 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
         files.update({name: static_file("runtime_c", name) for name in KERNEL_SOURCES})
     else:
         measured = measure_arena(tflite.data)
+        kernels = tflm_kernels(profile) if profile is not None else ""
+        if kernels:
+            measured, _ = with_board_scratch(measured, tflite, kernels)
         arena, need = measured.exported, measured.need
         weight_bytes = len(tflite.data)
         arena_note = measured.describe()
@@ -150,6 +154,16 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
     files[MANIFEST] = json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n"
     write_folder(model_dir, files)
     return result
+
+
+def tflm_kernels(board: Board) -> str:
+    """The optimized kernels the board's TFLM runs, when they request arena
+    scratch kws accounts for (``[platformio.tflm] kernels``), else ""."""
+    kernels = str(board.section("platformio").get("tflm", {}).get("kernels", ""))
+    if kernels and kernels not in KERNEL_SETS:
+        raise KwsError(f"{board.path or board.name}: [platformio.tflm] kernels = {kernels!r} is unknown; "
+                       f"use one of {', '.join(KERNEL_SETS)} or leave it out")
+    return kernels
 
 
 def _lowered(tflite: TfliteModel, frontend: FrontendParams, period: int, strict: bool) -> CModel | None:
