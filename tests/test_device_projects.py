@@ -100,3 +100,51 @@ def test_shared_core_compiles_without_warnings(projects, target, tmp_path):
         done = subprocess.run([*compiler, *WARNINGS, "-O2", *includes, "-c", str(source),
                                "-o", str(tmp_path / (source.stem + ".o"))], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, f"{target} {source.name}: {done.stderr}"
+
+
+def test_stm32_and_rp2040_build_without_the_nano_only_tflm_library(projects, model, tmp_path):
+    """The pinned TFLM Arduino library cannot build for them: runtime c only,
+    and asking for tflm is one line saying why."""
+    from kws.errors import KwsError
+
+    for name in ("stm32", "rp2040"):
+        assert load_board(name).runtimes == ("c",)
+        ini = (projects[name, "c"].path / "platformio.ini").read_text()
+        assert "tflite-micro-arduino-examples" not in ini and "lib_compat_mode" not in ini
+        with pytest.raises(KwsError, match=rf"^--board {name} does not support runtime tflm: the TFLM Arduino "
+                                           r"library kws pins builds only for the Nano 33 BLE.*; use --runtime c"):
+            export_model(model, tmp_path / name, runtime="tflm", board=name, labels=LABELS)
+    assert "tflite-micro-arduino-examples" in (projects["nano33ble", "tflm"].path / "platformio.ini").read_text()
+
+
+def test_stm32_serial_receive_buffer_holds_the_link_window(projects):
+    """STM32duino's SERIAL_RX_BUFFER_SIZE (64 by default) is raised so that the
+    frames the link keeps in flight fit, as the board file declares."""
+    import re
+
+    from kws.device.serial_link import frames_that_fit
+    from kws.resources import templates_dir
+
+    window = int(re.search(r"#define KWS_LINK_WINDOW (\d+)", (templates_dir() / "link" / "kws_link.h").read_text())[1])
+    ini = configparser.ConfigParser()
+    ini.read(projects["stm32", "c"].path / "platformio.ini")
+    size = int(re.search(r"-DSERIAL_RX_BUFFER_SIZE=(\d+)", ini["env:stm32"]["build_flags"])[1])
+    assert load_board("stm32").section("serial")["rx_buffer"] == size - 1     # a ring keeps one slot free
+    for board in list_boards():
+        rx_buffer = board.section("serial").get("rx_buffer")
+        if board.section("serial").get("transport", "uart") != "usb_cdc" and board.section("upload").get("method"):
+            assert rx_buffer, f"{board.name}: a link that drops overflowing bytes must declare its receive buffer"
+        if rx_buffer:
+            assert frames_that_fit(rx_buffer) >= window, board.name
+
+
+def test_esp32_glue_never_blocks_on_usb_output(projects):
+    glue = (projects["esp32s3", "tflm"].path / "src" / "kws_board_esp32.c").read_text()
+    write = glue.split("void kws_board_write(", 1)[1].split("\n}\n", 1)[0]
+    assert "portMAX_DELAY" not in glue
+    assert "usb_serial_jtag_is_connected()" in write and "usb_tx_stalled ? 0 :" in write
+    assert "usb.rx_buffer_size = KWS_SERIAL_RX_BUFFER;" in glue
+    config = (projects["esp32s3", "tflm"].path / "include" / "kws_board_config.h").read_text()
+    assert "#define KWS_SERIAL_RX_BUFFER 1024u" in config
+    component = (projects["esp32s3", "tflm"].path / "src" / "idf_component.yml").read_text()
+    assert 'espressif/esp-nn: "==1.2.0"' in component

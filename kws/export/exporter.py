@@ -17,7 +17,7 @@ from typing import Any, Sequence
 from kws.audio.frontend_params import FrontendParams
 from kws.boards import Board, load_board
 from kws.export.arena import measure_arena
-from kws.export.board_fit import BoardFit, check_fit, estimate
+from kws.export.board_fit import BoardFit, check_fit, check_runtime, estimate
 from kws.errors import KwsError
 from kws.export.c_codegen import KERNEL_SOURCES, CModel, lower_model, render_c_sources
 from kws.export.compute import CORES, WARN_LOAD, Load, affordable_period_ms, check_load, estimate_load
@@ -91,6 +91,8 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
     if runtime != "c":
         check_model(tflite, runtime)
     profile = None if board is None else board if isinstance(board, Board) else load_board(board)
+    if profile is not None:
+        check_runtime(profile, runtime)
     settings = resolve_settings(tflite, labels, frontend, period_ms)
     period = inference_period_frames(settings.smoothing, settings.frontend)
     # runtime c: the model it runs (lowering checks the model); tflm on a board: only to count its work
