@@ -20,6 +20,12 @@
 
 #if defined(KWS_SERIAL_USB_JTAG)
 #include "driver/usb_serial_jtag.h"
+#include "sdkconfig.h"
+/* usb_serial_jtag_is_connected() is only kept up to date by the connection
+ * monitor, which ESP-IDF links in when the console is on USB Serial/JTAG. */
+#if !defined(CONFIG_ESP_CONSOLE_USB_SERIAL_JTAG_ENABLED) && !defined(CONFIG_USJ_NO_AUTO_LS_ON_CONNECTION)
+#error "set CONFIG_ESP_CONSOLE_USB_SERIAL_JTAG=y in sdkconfig.defaults (kws export writes it for usb_jtag boards)"
+#endif
 /* Output waits at most this long for room while a host reads; once a write
  * found no room (no host reads the port) later writes do not wait at all
  * until one goes through again: output is dropped, never blocks. */
