@@ -148,3 +148,17 @@ def test_esp32_glue_never_blocks_on_usb_output(projects):
     assert "#define KWS_SERIAL_RX_BUFFER 1024u" in config
     component = (projects["esp32s3", "tflm"].path / "src" / "idf_component.yml").read_text()
     assert 'espressif/esp-nn: "==1.2.0"' in component
+
+
+def test_readme_lists_each_boards_runtimes():
+    """README's board table names each board's runtimes in the order export prefers them."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme.split("## Supported boards", 1)[1].split("\n\n", 2)[1]
+    rows = {m[1]: m[2] for m in re.finditer(r"^\| `([\w-]+)` \|.*\| ([^|]+) \|$", table, re.M)}
+    assert rows.keys() >= {*REAL_BOARDS, "qemu-stm32f405"}
+    for name, text in rows.items():
+        listed = [r.strip() for r in re.sub(r"\([^)]*\)", "", text).split(",")]
+        assert tuple(listed) == load_board(name).runtimes, name
