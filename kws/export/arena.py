@@ -53,15 +53,17 @@ class ArenaSize:
     recorded_total: int | None
     method: str
     recorded_head: int | None = None   # the interpreter's planned (non-persistent) part
-    kernels_note: str = ""             # what the board's kernels add (kws.export.tflm_scratch)
+    kernels_extra: int = 0             # bytes the board's kernels add to the measured need (in ``need``)
+    kernels_note: str = ""             # what those bytes are (kws.export.tflm_scratch)
 
     @property
     def margin(self) -> int:
         return self.exported - self.need
 
     def describe(self) -> str:
-        board = f"; {self.kernels_note}" if self.kernels_note else ""
-        return (f"{self.exported} B (TFLM needs {self.need} B on x86-64, measured by {self.method}{board}; "
+        measured = f"{self.need - self.kernels_extra} B on x86-64, measured by {self.method}"
+        board = f" + {self.kernels_extra} B for the {self.kernels_note}" if self.kernels_extra else ""
+        return (f"{self.exported} B (TFLM needs {self.need} B: {measured}{board}; "
                 f"+{self.margin} B margin: {ARENA_MARGIN_MIN} B alignment + {ARENA_MARGIN_FRACTION:.0%}, rounded to 16 B)")
 
 

@@ -69,6 +69,7 @@ class ExportResult:
     stream_frames: int = 0         # frames per inference of a streaming model, 0: whole window each time
     stream_note: str = ""          # how inference runs, and why it does not stream
     load: Load | None = None       # compute use of the board (with a board, when kws can lower the model)
+    kernels_extra_bytes: int = 0   # tflm: of arena_need_bytes, what the board's kernels request (ESP-NN scratch)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -110,6 +111,7 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
     cmodel = counted if runtime == "c" else None
     stream_frames, stream_note = 0, "TFLM runs the whole window " + (slowed.strip() or "at every inference")
     env = environment()
+    kernels_extra = 0
     if cmodel is not None:
         arena = need = cmodel.ram_bytes
         weight_bytes = cmodel.weight_bytes
@@ -128,7 +130,7 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
         kernels = tflm_kernels(profile) if profile is not None else ""
         if kernels:
             measured, _ = with_board_scratch(measured, tflite, kernels)
-        arena, need = measured.exported, measured.need
+        arena, need, kernels_extra = measured.exported, measured.need, measured.kernels_extra
         weight_bytes = len(tflite.data)
         arena_note = measured.describe()
         files = render_tflm_sources(env, tflite)
@@ -151,7 +153,7 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
         input=TensorSpec.of(tflite.input), output=TensorSpec.of(tflite.output), frontend=settings.frontend,
         smoothing=settings.smoothing, fit=fit,
         warnings=settings.warnings + (fit.warnings if fit else ()) + tuple(load_warnings),
-        stream_frames=stream_frames, stream_note=stream_note, load=load,
+        stream_frames=stream_frames, stream_note=stream_note, load=load, kernels_extra_bytes=kernels_extra,
     )
     files[MANIFEST] = json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n"
     write_folder(model_dir, files)

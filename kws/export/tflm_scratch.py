@@ -213,7 +213,6 @@ def with_board_scratch(measured: ArenaSize, model: TfliteModel, kernels: str) ->
     growth = tflm_plan_bytes(model, requests) - tflm_plan_bytes(model) if requests else 0
     extra = growth + REQUEST_BOOKKEEPING * len(requests) + NODE_BOOKKEEPING * nodes
     need = measured.need + extra
-    note = (f"{kernels} kernels: +{extra} B ({len(requests)} scratch requests, {sum(r.bytes for r in requests)} B, "
-            f"grow TFLM's plan by {growth} B; {REQUEST_BOOKKEEPING} B bookkeeping per request, "
-            f"{NODE_BOOKKEEPING} B per ESP-NN node)")
-    return replace(measured, need=need, exported=exported_arena(need), kernels_note=note), requests
+    note = (f"{kernels} kernels ({len(requests)} scratch requests of {sum(r.bytes for r in requests)} B grow TFLM's "
+            f"plan by {growth} B; {REQUEST_BOOKKEEPING} B bookkeeping per request, {NODE_BOOKKEEPING} B per ESP-NN node)")
+    return replace(measured, need=need, exported=exported_arena(need), kernels_extra=extra, kernels_note=note), requests
