@@ -74,7 +74,8 @@ def export(
     typer.echo(f"{model} -> {project.path} (board {profile.name}, runtime {result.runtime}, firmware {project.firmware_id})")
     typer.echo(f"  ops: {', '.join(result.ops)}; labels: {', '.join(result.labels)}")
     if runtime == "tflm":
-        typer.echo(f"  arena: {result.arena_bytes:,} B (TFLM needs {result.arena_need_bytes:,} B)")
+        typer.echo(f"  arena: {result.arena_bytes:,} B (TFLM needs {result.arena_need_bytes:,} B"
+                   + (", with the scratch of the board's ESP-NN kernels)" if result.kernels_extra_bytes else ")"))
     else:
         typer.echo(f"  memory plan: {result.arena_bytes:,} B")
     if result.fit:

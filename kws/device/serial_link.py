@@ -4,7 +4,9 @@
 The host sends CRC-checked binary frames (handshake, streamed audio, clip
 boundaries) and reads text lines: control lines (``~ack 5 *1A2B``) and lines
 for people (boot banner, ``Heard yes (0.93) @1234ms``). Frames go out under a
-window of ``KWS_LINK_WINDOW`` unacknowledged frames (flow control) and are
+window of unacknowledged frames (flow control: the device's ``KWS_LINK_WINDOW``,
+fewer when the board's receive buffer, ``[serial] rx_buffer``, holds fewer
+frames of ``FRAME_MAX`` bytes) and are
 resent go-back-N after a NAK or a silent timeout. Every wait has a deadline;
 every failure is a :class:`LinkError` with one line saying what happened:
 
@@ -39,6 +41,7 @@ from kws.errors import KwsError
 PROTOCOL = 1
 SYNC = b"\xa5\x5a"
 MAX_PAYLOAD = 256
+FRAME_MAX = len(SYNC) + 4 + MAX_PAYLOAD + 2   # sync, type/seq/len, payload, crc16: KWS_LINK_FRAME_MAX
 FRAME_HELLO, FRAME_BEGIN, FRAME_AUDIO, FRAME_END, FRAME_RECORD = (ord(c) for c in "HBAER")
 BANNER_PREFIX = "KWS "
 _CONTROL = re.compile(r"^~(?P<body>.*) \*(?P<crc>[0-9A-F]{4})$")
@@ -104,6 +107,17 @@ class ClipResult:
         return int(np.argmax(self.scores))
 
 
+def frames_that_fit(rx_buffer: int | None) -> int | None:
+    """Link frames a receive buffer of ``rx_buffer`` bytes holds (None: no limit
+    declared, e.g. USB CDC, which USB itself flow-controls)."""
+    if rx_buffer is None:
+        return None
+    if rx_buffer < FRAME_MAX:
+        raise LinkError(f"the board's serial receive buffer ([serial] rx_buffer = {rx_buffer} B) cannot hold one "
+                        f"{FRAME_MAX}-byte link frame; enlarge it in the firmware and the board file")
+    return rx_buffer // FRAME_MAX
+
+
 def _port_closed(err: Exception) -> LinkError:
     return LinkError(f"the serial port closed ({err}); is the board still connected and powered?")
 
@@ -117,8 +131,10 @@ class SerialLink:
         *,
         reply_timeout: float = 2.0,
         retries: int = 4,
+        rx_buffer: int | None = None,
     ) -> None:
         self.port = port
+        self.max_window = frames_that_fit(rx_buffer) or 16
         self.reply_timeout = reply_timeout
         self.retries = retries
         self.window = 1
@@ -132,11 +148,13 @@ class SerialLink:
         self._replies: deque[list[str]] = deque(maxlen=256)  # control lines not asked for yet
 
     @classmethod
-    def open(cls, url: str, *, baud: int = 115200, reply_timeout: float = 2.0, retries: int = 4) -> "SerialLink":
-        """Open a serial port or ``socket://`` URL (clear errors from ports.open_port)."""
+    def open(cls, url: str, *, baud: int = 115200, reply_timeout: float = 2.0, retries: int = 4,
+             rx_buffer: int | None = None) -> "SerialLink":
+        """Open a serial port or ``socket://`` URL (clear errors from ports.open_port);
+        ``rx_buffer``: the board's receive buffer in bytes, when it declares one."""
         from kws.device.ports import open_port
 
-        return cls(open_port(url, baud), reply_timeout=reply_timeout, retries=retries)
+        return cls(open_port(url, baud), reply_timeout=reply_timeout, retries=retries, rx_buffer=rx_buffer)
 
     def close(self) -> None:
         self.port.close()
@@ -240,7 +258,7 @@ class SerialLink:
                             f"the firmware speaks link protocol {protocol}, this kws speaks {PROTOCOL}; "
                             "rebuild and flash it with this kws (`kws flash`)"
                         )
-                    self.window = max(1, min(window, 16))
+                    self.window = max(1, min(window, self.max_window))
                     if max_payload < MAX_PAYLOAD:
                         raise LinkError(f"the firmware accepts {max_payload}-byte frames, kws needs {MAX_PAYLOAD}")
                     self._connected = True

@@ -29,7 +29,9 @@ def open_session(project: Project, board: Board, port: str | None = None, *,
             url = stack.enter_context(Emulator(project.elf, icount_shift=icount_shift)).url
         else:
             url = port or find_port(board)
-        yield stack.enter_context(SerialLink.open(url, baud=int(board.section("serial").get("baud", 115200))))
+        serial = board.section("serial")
+        yield stack.enter_context(SerialLink.open(url, baud=int(serial.get("baud", 115200)),
+                                                  rx_buffer=serial.get("rx_buffer")))
 
 
 def check_banner(banner: Banner, project: Project) -> None:

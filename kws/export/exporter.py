@@ -17,7 +17,7 @@ from typing import Any, Sequence
 from kws.audio.frontend_params import FrontendParams
 from kws.boards import Board, load_board
 from kws.export.arena import measure_arena
-from kws.export.board_fit import BoardFit, check_fit, estimate
+from kws.export.board_fit import BoardFit, check_fit, check_runtime, estimate
 from kws.errors import KwsError
 from kws.export.c_codegen import KERNEL_SOURCES, CModel, lower_model, render_c_sources
 from kws.export.compute import CORES, WARN_LOAD, Load, affordable_period_ms, check_load, estimate_load
@@ -26,6 +26,7 @@ from kws.export.render import environment, static_file, write_folder
 from kws.export.settings import inference_period_frames, render_settings, resolve_settings
 from kws.export.tflite_model import Tensor, TfliteModel, read_model
 from kws.export.tflm_codegen import render_tflm_sources
+from kws.export.tflm_scratch import KERNEL_SETS, with_board_scratch
 
 MODEL_LIB = Path("lib") / "kws_model"
 MANIFEST = "kws_export.json"
@@ -68,6 +69,7 @@ class ExportResult:
     stream_frames: int = 0         # frames per inference of a streaming model, 0: whole window each time
     stream_note: str = ""          # how inference runs, and why it does not stream
     load: Load | None = None       # compute use of the board (with a board, when kws can lower the model)
+    kernels_extra_bytes: int = 0   # tflm: of arena_need_bytes, what the board's kernels request (ESP-NN scratch)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -90,6 +92,8 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
     if runtime != "c":
         check_model(tflite, runtime)
     profile = None if board is None else board if isinstance(board, Board) else load_board(board)
+    if profile is not None:
+        check_runtime(profile, runtime)
     settings = resolve_settings(tflite, labels, frontend, period_ms)
     period = inference_period_frames(settings.smoothing, settings.frontend)
     # runtime c: the model it runs (lowering checks the model); tflm on a board: only to count its work
@@ -107,6 +111,7 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
     cmodel = counted if runtime == "c" else None
     stream_frames, stream_note = 0, "TFLM runs the whole window " + (slowed.strip() or "at every inference")
     env = environment()
+    kernels_extra = 0
     if cmodel is not None:
         arena = need = cmodel.ram_bytes
         weight_bytes = cmodel.weight_bytes
@@ -122,7 +127,10 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
         files.update({name: static_file("runtime_c", name) for name in KERNEL_SOURCES})
     else:
         measured = measure_arena(tflite.data)
-        arena, need = measured.exported, measured.need
+        kernels = tflm_kernels(profile) if profile is not None else ""
+        if kernels:
+            measured, _ = with_board_scratch(measured, tflite, kernels)
+        arena, need, kernels_extra = measured.exported, measured.need, measured.kernels_extra
         weight_bytes = len(tflite.data)
         arena_note = measured.describe()
         files = render_tflm_sources(env, tflite)
@@ -145,11 +153,21 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
         input=TensorSpec.of(tflite.input), output=TensorSpec.of(tflite.output), frontend=settings.frontend,
         smoothing=settings.smoothing, fit=fit,
         warnings=settings.warnings + (fit.warnings if fit else ()) + tuple(load_warnings),
-        stream_frames=stream_frames, stream_note=stream_note, load=load,
+        stream_frames=stream_frames, stream_note=stream_note, load=load, kernels_extra_bytes=kernels_extra,
     )
     files[MANIFEST] = json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n"
     write_folder(model_dir, files)
     return result
+
+
+def tflm_kernels(board: Board) -> str:
+    """The optimized kernels the board's TFLM runs, when they request arena
+    scratch kws accounts for (``[platformio.tflm] kernels``), else ""."""
+    kernels = str(board.section("platformio").get("tflm", {}).get("kernels", ""))
+    if kernels and kernels not in KERNEL_SETS:
+        raise KwsError(f"{board.path or board.name}: [platformio.tflm] kernels = {kernels!r} is unknown; "
+                       f"use one of {', '.join(KERNEL_SETS)} or leave it out")
+    return kernels
 
 
 def _lowered(tflite: TfliteModel, frontend: FrontendParams, period: int, strict: bool) -> CModel | None:
