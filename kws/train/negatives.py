@@ -10,12 +10,16 @@ and cuts model windows at random offsets: a window holding at least
 ``SPEECH_MS`` of a non-keyword clip is ``_unknown_``, one with none is
 ``_silence_``, the rest (a word's edge) is skipped as ambiguous.  Only
 training clips go in, so the validation and test streams stay unseen.
+
+``hard_windows`` mines a second, fresh stream after a first training: the
+windows the model takes most for a keyword become negatives for a short
+fine-tuning (what microWakeWord does with its negative datasets).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -26,6 +30,8 @@ from kws.train.streaming import build_stream
 SPEECH_MS = 250            # non-keyword speech in a window that makes it _unknown_
 SECONDS_PER_WINDOW = 0.1   # stream length per window cut (windows overlap: every offset is another alignment)
 MIN_STREAM_S = 60.0
+MINING_STEP = 2            # hard-negative mining scores every other window (40 ms, the inference period)
+MINING_MIN_PROBABILITY = 0.3
 
 
 @dataclass
@@ -70,13 +76,8 @@ class Examples:
         return cls(np.concatenate(variants), np.concatenate(clean), np.concatenate(targets))
 
 
-def stream_windows(fillers: Sequence[np.ndarray], augmenter: Augmenter, frontend: FrontendParams, count: int,
-                   rng: np.random.Generator, features_of) -> Windows:
-    """``count`` windows cut from a fresh non-keyword stream of ``fillers``
-    (int16 1 s clips); ``features_of(samples)`` is the frontend (cached by the caller)."""
-    seconds = max(MIN_STREAM_S, count * SECONDS_PER_WINDOW)
-    stream = build_stream(rng, [], list(fillers), augmenter, seconds)
-    feats = features_of(stream.samples)
+def _labelled(stream, feats: np.ndarray, frontend: FrontendParams) -> tuple[np.ndarray, np.ndarray]:
+    """(end frame, class or -1 for ambiguous) of every window of the stream."""
     window, stride_ms = frontend.num_frames, frontend.stride_ms
     ends = np.arange(window, len(feats) + 1)
     start_ms = (ends - window) * stride_ms
@@ -84,9 +85,43 @@ def stream_windows(fillers: Sequence[np.ndarray], augmenter: Augmenter, frontend
     speech = np.zeros(len(ends), np.int64)
     for lo, hi in stream.fillers:
         speech += np.clip(np.minimum(end_ms, hi) - np.maximum(start_ms, lo), 0, None)
-    targets = np.where(speech >= SPEECH_MS, 1, np.where(speech == 0, 0, -1))
+    return ends, np.where(speech >= SPEECH_MS, 1, np.where(speech == 0, 0, -1))
+
+
+def _cut(feats: np.ndarray, ends: np.ndarray, targets: np.ndarray, frontend: FrontendParams) -> Windows:
+    window = frontend.num_frames
+    picked = (np.stack([feats[end - window : end] for end in ends]) if len(ends)
+              else np.zeros((0, window, frontend.num_channels), np.int8))
+    return Windows(picked, targets, ends)
+
+
+def stream_windows(fillers: Sequence[np.ndarray], augmenter: Augmenter, frontend: FrontendParams, count: int,
+                   rng: np.random.Generator, features_of: Callable[[np.ndarray], np.ndarray]) -> Windows:
+    """``count`` windows cut at random offsets from a fresh non-keyword stream
+    of ``fillers`` (int16 1 s clips); ``features_of(samples)`` is the frontend
+    (cached by the caller)."""
+    stream = build_stream(rng, [], list(fillers), augmenter, max(MIN_STREAM_S, count * SECONDS_PER_WINDOW))
+    feats = features_of(stream.samples)
+    ends, targets = _labelled(stream, feats, frontend)
     usable = np.flatnonzero(targets >= 0)
     chosen = np.sort(rng.choice(usable, size=min(count, len(usable)), replace=False))
-    picked = np.stack([feats[ends[i] - window : ends[i]] for i in chosen]) if len(chosen) else np.zeros(
-        (0, window, frontend.num_channels), np.int8)
-    return Windows(picked, targets[chosen], ends[chosen])
+    return _cut(feats, ends[chosen], targets[chosen], frontend)
+
+
+def hard_windows(fillers: Sequence[np.ndarray], augmenter: Augmenter, frontend: FrontendParams, seconds: float,
+                 rng: np.random.Generator, features_of: Callable[[np.ndarray], np.ndarray],
+                 keyword_probability: Callable[[np.ndarray], np.ndarray], limit: int) -> Windows:
+    """Hard negatives: of every ``MINING_STEP``-th window of a fresh ``seconds``
+    non-keyword stream, the (at most ``limit``) ones the model takes most for a
+    keyword, at least ``MINING_MIN_PROBABILITY`` (``keyword_probability`` maps
+    a window batch to each window's highest keyword probability)."""
+    stream = build_stream(rng, [], list(fillers), augmenter, seconds)
+    feats = features_of(stream.samples)
+    ends, targets = _labelled(stream, feats, frontend)
+    keep = np.flatnonzero(targets >= 0)[::MINING_STEP]
+    probability = np.zeros(len(keep))
+    for part in np.array_split(np.arange(len(keep)), max(1, len(keep) // 4096)):
+        probability[part] = keyword_probability(_cut(feats, ends[keep[part]], targets[keep[part]], frontend).features)
+    order = np.argsort(-probability, kind="stable")
+    hard = np.sort(keep[order[probability[order] >= MINING_MIN_PROBABILITY][:limit]])
+    return _cut(feats, ends[hard], targets[hard], frontend)
