@@ -34,6 +34,7 @@ from kws.audio.frontend import compute_features
 from kws.audio.frontend_params import FrontendParams
 from kws.audio.io import load_wav, write_wav
 from kws.data.folders import wav_files
+from kws.data.labels import normal_label
 from kws.device.serial_link import FRAME_RECORD, ClipResult, LinkError, SerialLink
 from kws.errors import KwsError, UsageError
 
@@ -172,7 +173,7 @@ def eval_clips(folder: str | Path, labels: tuple[str, ...], limit: int | None = 
     index = {label: i for i, label in enumerate(labels)}
     clips = []
     for relative in wav_files(root):
-        truth = index.get(relative.parts[0], index.get(UNKNOWN))
+        truth = index.get(normal_label(relative.parts[0]), index.get(UNKNOWN))
         if truth is not None:
             clips.append((root / relative, truth))
     if not clips:

@@ -12,7 +12,8 @@ from rich.table import Table
 
 from kws.cli import app
 from kws.data import folders, record, speech_commands, synth
-from kws.data.manifest import DEFAULT_MANIFEST, SPLITS, class_balance, label_for, read_manifest
+from kws.data.labels import label_for
+from kws.data.manifest import DEFAULT_MANIFEST, SPLITS, class_balance, read_manifest
 from kws.data.project import Batch, Saved, save
 
 data_app = typer.Typer(help="Get audio (Speech Commands, folders, TTS, microphone) into data/manifest.csv.",

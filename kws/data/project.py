@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kws.atomic import write_text_atomic
+from kws.data.labels import normal_label
 from kws.data.manifest import (Clip, class_balance, read_manifest, relative_to_manifest,
                                write_manifest)
 from kws.data.validate import Validator, Verdict, write_rejects
@@ -36,7 +37,9 @@ class Batch:
 
     def add(self, path: str | os.PathLike, *, label: str, speaker: str, source: str, split: str,
             engine: str = "", voice: str = "") -> Clip | None:
-        """Validate ``path`` and keep it as a clip, or record why it is left out."""
+        """Validate ``path`` and keep it as a clip, or record why it is left out;
+        ``label`` goes through ``normal_label`` (folder 'Yes' -> label 'yes')."""
+        label = normal_label(label)
         verdict = self.validator.check(path, label)
         if verdict.reason is not None:
             self.rejected.append(verdict)

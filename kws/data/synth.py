@@ -24,7 +24,8 @@ import numpy as np
 
 from kws.audio.io import SAMPLE_RATE, write_wav
 from kws.data.folders import NOHASH
-from kws.data.manifest import UNKNOWN, label_for, split_for
+from kws.data.labels import UNKNOWN, label_for
+from kws.data.manifest import split_for
 from kws.data.progress import bar
 from kws.data.project import Batch
 from kws.data.signal import place_in_second, voiced_span
