@@ -157,7 +157,9 @@ def monitor(
             from kws.monitor import watch
 
             wait = 30.0 if timeout is None else timeout
-            if watch(link, expect=expect, timeout=wait, show=_show) is None:
+            heard = watch(link, expect=expect, timeout=wait, show=_show)
+            _report_skipped(link)
+            if heard is None:
                 console.print(f"[red]did not hear '{expect}' within {wait:.0f} s[/red]")
                 raise typer.Exit(1)
             raise typer.Exit(0)
@@ -170,6 +172,14 @@ def monitor(
             watch(link, timeout=timeout, show=_show)
         except KeyboardInterrupt:
             console.print("stopped")
+        finally:
+            _report_skipped(link)
+
+
+def _report_skipped(link) -> None:
+    if link.skipped:
+        console.print(f"skipped {link.skipped} damaged line(s) from the device (noise on the serial line? "
+                      "check the cable and the baud rate)", style="yellow", highlight=False)
 
 
 def _evaluate(link, project, folder: Path, limit: int | None, model_path: Path, out: Path) -> None:
