@@ -10,6 +10,7 @@ import numpy as np
 import typer
 
 from kws.cli import app
+from kws.cli.options import CONFIG
 from kws.errors import KwsError, UsageError
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ def export(
     out: Path = typer.Option(None, "--out", "-o", help="Project folder (default build/firmware/<board>/); model sources go to lib/kws_model/."),
     period_ms: int = typer.Option(None, "--period-ms", help="Run the model every this many ms (default: the model's smoothing, 40 ms for models kws trains)."),
     verify: int = typer.Option(None, "--verify", help="Runtime c: compare with the TFLM interpreter on this many random inputs, and streams (host cc; default 200, 0 skips)."),
+    config_path: Path = CONFIG,
     force: bool = typer.Option(False, "--force", help="Also overwrite files in --out that you changed or created (kws refuses and names them otherwise)."),
     as_json: bool = typer.Option(False, "--json", help="Print the export summary as JSON."),
 ) -> None:
@@ -48,7 +50,7 @@ def export(
     from kws.export.exporter import default_runtime, export_model
     from kws.export.project import render_project
 
-    config = load_config()
+    config = load_config(config_path)
     profile = load_board(board or config.board.name)
     model = model or config.paths.build / "model.tflite"
     runtime = runtime or default_runtime(model, profile, period_ms)
