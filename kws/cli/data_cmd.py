@@ -38,6 +38,9 @@ def _report(saved: Saved) -> None:
     _print_balance(saved.balance)
     typer.echo(f"added {saved.added} clips to {saved.manifest} ({saved.total} in all); "
                f"class balance saved to {saved.balance_file}")
+    if saved.duplicates:
+        typer.echo(f"skipped {saved.duplicates} duplicate clips (same bytes as a clip already listed; "
+                   f"one row per content, so no clip is in two splits): listed in {saved.rejected_report}")
     if saved.rejected:
         typer.echo(f"left out {saved.rejected} bad clips: reasons in {saved.rejected_report}")
 

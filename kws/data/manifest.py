@@ -113,10 +113,11 @@ def write_manifest(path: str | os.PathLike, clips: list[Clip]) -> Path:
 
 
 def relative_to_manifest(path: str | os.PathLike, manifest_dir: str | os.PathLike) -> str:
-    """The path to store: relative when below the manifest's folder, else absolute."""
-    path = Path(path).resolve()
+    """The path to store: relative when below the manifest's folder, else absolute.
+    Symlinks are kept as they are (a linked file stays where the user put it)."""
+    path = Path(os.path.abspath(path))
     try:
-        return path.relative_to(Path(manifest_dir).resolve()).as_posix()
+        return path.relative_to(os.path.abspath(manifest_dir)).as_posix()
     except ValueError:
         return str(path)
 
