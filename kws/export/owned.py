@@ -74,6 +74,11 @@ class OwnedFolder:
         if theirs and not self.force:
             raise KwsError(f"{self.root}: refusing to overwrite {len(theirs)} file(s) you changed or created: "
                            f"{', '.join(theirs)}; move them elsewhere or pass --force to overwrite them")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise KwsError(f"{self.root}: cannot create the project folder there ({err.strerror}); "
+                           "pick another --out") from None
         written = []
         for name, content in data.items():
             written.append(write_bytes_atomic(self.root / name, content))
