@@ -21,6 +21,9 @@ from pathlib import Path
 from kws.atomic import write_text_atomic
 from kws.data.labels import SILENCE, UNKNOWN, normal_label
 from kws.errors import KwsError
+__all__ = ["SILENCE", "UNKNOWN", "SOURCES", "SPLITS", "DEFAULT_MANIFEST", "Clip", "COLUMNS", "split_for",
+           "read_manifest", "write_manifest", "relative_to_manifest", "class_balance"]  # labels' names re-exported
+
 SOURCES = ("speech_commands", "import", "synth", "record", "noise")
 SPLITS = ("train", "val", "test")
 DEFAULT_MANIFEST = Path("data") / "manifest.csv"
