@@ -72,8 +72,11 @@ class OwnedFolder:
                 for name, content in files.items()}
         theirs = sorted(name for name, content in data.items() if self._is_users(name, content))
         if theirs and not self.force:
+            legacy = not self.ledger and (self.root / "kws_project.json").is_file()
             raise KwsError(f"{self.root}: refusing to overwrite {len(theirs)} file(s) you changed or created: "
-                           f"{', '.join(theirs)}; move them elsewhere or pass --force to overwrite them")
+                           f"{', '.join(theirs)}; move them elsewhere or pass --force to overwrite them"
+                           + (" (this project was exported before kws listed its files in "
+                              f"{LEDGER}: --force once)" if legacy else ""))
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as err:
