@@ -91,7 +91,7 @@ class Config:
     def labels(self) -> list[str]:
         """Model output order: silence, unknown, then the keywords as manifest
         labels ('hey robot' -> 'hey_robot', as `kws data synth` names them)."""
-        from kws.data.manifest import label_for
+        from kws.data.labels import label_for
 
         return ["_silence_", "_unknown_", *(label_for(word) for word in self.keywords)]
 

@@ -11,15 +11,16 @@ from rich.console import Console
 from rich.table import Table
 
 from kws.cli import app
+from kws.cli.options import CONFIG, MANIFEST, project_config
 from kws.data import folders, record, speech_commands, synth
-from kws.data.manifest import DEFAULT_MANIFEST, SPLITS, class_balance, label_for, read_manifest
+from kws.data.labels import label_for
+from kws.data.manifest import SPLITS, class_balance, read_manifest
 from kws.data.project import Batch, Saved, save
 
 data_app = typer.Typer(help="Get audio (Speech Commands, folders, TTS, microphone) into data/manifest.csv.",
                        no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
-MANIFEST = typer.Option(DEFAULT_MANIFEST, "--manifest", "-m", help="The dataset manifest to update.")
 
 
 def _words(text: str) -> list[str]:
@@ -37,6 +38,9 @@ def _report(saved: Saved) -> None:
     _print_balance(saved.balance)
     typer.echo(f"added {saved.added} clips to {saved.manifest} ({saved.total} in all); "
                f"class balance saved to {saved.balance_file}")
+    if saved.duplicates:
+        typer.echo(f"skipped {saved.duplicates} duplicate clips (same bytes as a clip already listed; "
+                   f"one row per content, so no clip is in two splits): listed in {saved.rejected_report}")
     if saved.rejected:
         typer.echo(f"left out {saved.rejected} bad clips: reasons in {saved.rejected_report}")
 
@@ -50,6 +54,7 @@ def speech_commands_cmd(
     test_set: bool = typer.Option(False, "--test-set", help="Also fetch the canonical test set archive."),
     recipe: Path = typer.Option(None, "--recipe", help="TOML with archive URLs and sha256 (default: shipped)."),
     manifest: Path = MANIFEST,
+    config_path: Path = CONFIG,
 ) -> None:
     """Download Google Speech Commands (resumable, verified, safely extracted).
 
@@ -59,6 +64,7 @@ def speech_commands_cmd(
     kws data speech-commands --test-set
     ```
     """
+    manifest = project_config(config_path, manifest).data.manifest
     recipe_data = speech_commands.load_recipe(version, recipe)
     batch = Batch(manifest)
     speech_commands.fetch(batch, dest or manifest.parent / "speech_commands", tuple(_words(words)),
@@ -71,6 +77,7 @@ def import_cmd(
     folder: Path = typer.Argument(..., help="Folder of <label>/*.wav (Speech Commands layout works as is)."),
     split: str = typer.Option(None, "--split", help="Put every clip in this split (train, val or test)."),
     manifest: Path = MANIFEST,
+    config_path: Path = CONFIG,
 ) -> None:
     """Import a folder of wavs; your files are read, never changed.
 
@@ -80,6 +87,7 @@ def import_cmd(
     kws data import ../shared/data/speech_commands_test_dev --split test
     ```
     """
+    manifest = project_config(config_path, manifest).data.manifest
     batch = Batch(manifest)
     folders.import_folder(folder, batch, manifest.parent / "silence" / folder.resolve().name, split=split)
     _report(save(batch))
@@ -94,6 +102,7 @@ def synth_cmd(
     jobs: int = typer.Option(None, "--jobs", "-j", help="Processes (default: all cores)."),
     out: Path = typer.Option(None, "--out", help="Where clips go (default: synth/ beside the manifest)."),
     manifest: Path = MANIFEST,
+    config_path: Path = CONFIG,
 ) -> None:
     """Synthesize keywords with offline TTS (espeak-ng, flite, pico/mbrola when installed).
 
@@ -102,6 +111,7 @@ def synth_cmd(
     kws data synth --words "yes,no,hey robot" -n 500 --seed 1
     ```
     """
+    manifest = project_config(config_path, manifest).data.manifest
     batch = Batch(manifest)
     stats = synth.synthesize(batch, out or manifest.parent / "synth", _words(words), n, seed,
                              unknown_words=_words(unknown_words), jobs=jobs)
@@ -117,6 +127,7 @@ def record_cmd(
     speaker: str = typer.Option(None, "--speaker", help="Who speaks (default: your login name)."),
     out: Path = typer.Option(None, "--out", help="Where takes go (default: record/ beside the manifest)."),
     manifest: Path = MANIFEST,
+    config_path: Path = CONFIG,
 ) -> None:
     """Record a word from the microphone with a countdown; bad takes are asked again.
 
@@ -125,6 +136,7 @@ def record_cmd(
     kws data record --word yes -n 30
     ```
     """
+    manifest = project_config(config_path, manifest).data.manifest
     batch = Batch(manifest)
     kept = record.record(batch, out or manifest.parent / "record", label_for(word), n,
                          speaker or re.sub(r"[^A-Za-z0-9.-]", "-", getpass.getuser()), say=typer.echo)
@@ -133,7 +145,7 @@ def record_cmd(
 
 
 @data_app.command("summary")
-def summary_cmd(manifest: Path = MANIFEST) -> None:
+def summary_cmd(manifest: Path = MANIFEST, config_path: Path = CONFIG) -> None:
     """Print the class balance of the manifest.
 
     Examples:
@@ -142,6 +154,7 @@ def summary_cmd(manifest: Path = MANIFEST) -> None:
     kws data summary --manifest other/manifest.csv
     ```
     """
+    manifest = project_config(config_path, manifest).data.manifest
     clips = read_manifest(manifest)
     _print_balance(class_balance(clips))
     typer.echo(f"{len(clips)} clips in {manifest}")

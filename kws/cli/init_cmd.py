@@ -30,7 +30,8 @@ def config_template() -> str:
 
 @app.command("init")
 def init(
-    path: Path = typer.Option(Path("kws.toml"), "--path", help="Where to write the project file."),
+    path: Path = typer.Option(Path("kws.toml"), "--config", "-c", "--path",
+                              help="Where to write the project file (the --config every command reads)."),
     words: str = typer.Option(None, "--words", "-w", help="Comma-separated keywords, e.g. \"yes,no\" or \"hey robot\"."),
     board: str = typer.Option(None, "--board", "-b", help="Board profile (see `kws boards`)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),

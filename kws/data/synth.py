@@ -24,7 +24,8 @@ import numpy as np
 
 from kws.audio.io import SAMPLE_RATE, write_wav
 from kws.data.folders import NOHASH
-from kws.data.manifest import UNKNOWN, label_for, split_for
+from kws.data.labels import UNKNOWN, label_for
+from kws.data.manifest import split_for
 from kws.data.progress import bar
 from kws.data.project import Batch
 from kws.data.signal import place_in_second, voiced_span
@@ -56,14 +57,18 @@ class Job:
         return f"{self.engine}:{self.voice}"
 
 
+def _spoken(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
 def plan(words: list[str], n: int, seed: int, out_dir: Path, unknown_words: list[str] = ()) -> list[Job]:
     """The jobs for ``n`` clips of every word (and of every unknown word, labelled ``_unknown_``)."""
     voices = catalogue()
     engines = sorted(voices)
     jobs = []
-    targets = [(w, label_for(w)) for w in words] + [(w, UNKNOWN) for w in unknown_words]
+    targets = dict.fromkeys([(_spoken(w), label_for(w)) for w in words]  # a word asked for twice: once
+                            + [(_spoken(w), UNKNOWN) for w in unknown_words])
     for text, label in targets:
-        text = " ".join(text.lower().split())
         prefix = "" if label != UNKNOWN else label_for(text).replace("_", "-") + "_"
         for index in range(n):
             rng = np.random.default_rng([seed, zlib.crc32(text.encode()), index])

@@ -3,14 +3,15 @@
 Writes ``<out>/lib/kws_model/`` (a PlatformIO library folder) with the same
 interface for both runtimes (``kws_model.h``, ``kws_model_settings.h``) plus
 the runtime's sources, and ``kws_export.json`` describing what was written.
-The folder is replaced as a whole, so files of an earlier export with the
-other runtime never linger.
+Files of an earlier export that this one no longer generates (the other
+runtime's) are removed; files the user changed or added are never touched
+(``owned.py``).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -22,7 +23,8 @@ from kws.errors import KwsError
 from kws.export.c_codegen import KERNEL_SOURCES, CModel, lower_model, render_c_sources
 from kws.export.compute import CORES, WARN_LOAD, Load, affordable_period_ms, check_load, estimate_load
 from kws.export.op_support import check_model
-from kws.export.render import environment, static_file, write_folder
+from kws.export.owned import OwnedFolder
+from kws.export.render import environment, static_file
 from kws.export.settings import inference_period_frames, render_settings, resolve_settings
 from kws.export.tflite_model import Tensor, TfliteModel, read_model
 from kws.export.tflm_codegen import render_tflm_sources
@@ -70,9 +72,16 @@ class ExportResult:
     stream_note: str = ""          # how inference runs, and why it does not stream
     load: Load | None = None       # compute use of the board (with a board, when kws can lower the model)
     kernels_extra_bytes: int = 0   # tflm: of arena_need_bytes, what the board's kernels request (ESP-NN scratch)
+    sources: dict[str, str | bytes] = field(default_factory=dict, repr=False)  # model_dir's files by name
+
+    @property
+    def library(self) -> dict[str, str | bytes]:
+        """The model library's files by path relative to ``out_dir``."""
+        return {f"{MODEL_LIB.as_posix()}/{name}": content for name, content in self.sources.items()}
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["sources"]
         data.update(out_dir=str(self.out_dir), model_dir=str(self.model_dir),
                     files=[str(f) for f in self.files], frontend=self.frontend.to_dict(),
                     load=self.load.to_dict() if self.load else None)
@@ -81,13 +90,16 @@ class ExportResult:
 
 def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *, runtime: str = "tflm",
                  board: str | Board | None = None, labels: Sequence[str] | None = None,
-                 frontend: FrontendParams | None = None, period_ms: int | None = None) -> ExportResult:
+                 frontend: FrontendParams | None = None, period_ms: int | None = None,
+                 force: bool = False, write: bool = True) -> ExportResult:
     """Export ``model`` for ``runtime`` into ``out_dir/lib/kws_model``; with a
     board, refuse (one-line KwsError) when it cannot fit and warn above 80%.
     ``period_ms`` overrides the inference period of the model's smoothing;
     without it, a model that runs its whole window at every inference runs
     at the shortest period the board affords (within WARN_LOAD), said in the
-    result's ``stream_note``."""
+    result's ``stream_note``. ``write`` False leaves writing to
+    ``render_project`` (one check of the whole project before anything is
+    written); ``force`` overwrites model files the user changed."""
     tflite = model if isinstance(model, TfliteModel) else read_model(model)
     if runtime != "c":
         check_model(tflite, runtime)
@@ -154,9 +166,11 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
         smoothing=settings.smoothing, fit=fit,
         warnings=settings.warnings + (fit.warnings if fit else ()) + tuple(load_warnings),
         stream_frames=stream_frames, stream_note=stream_note, load=load, kernels_extra_bytes=kernels_extra,
+        sources=files,
     )
     files[MANIFEST] = json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n"
-    write_folder(model_dir, files)
+    if write:
+        OwnedFolder(out_dir, force=force).write(result.library, replacing=(MODEL_LIB.as_posix(),))
     return result
 
 

@@ -27,6 +27,7 @@ from kws.audio.frontend_params import FrontendParams
 from kws.boards import Board, load_board
 from kws.config import Config
 from kws.data.cache import JsonStore
+from kws.data.labels import check_keyword_labels
 from kws.data.manifest import SILENCE, read_manifest
 from kws.data.progress import bar
 from kws.errors import KwsError
@@ -101,6 +102,7 @@ class _Data:
 def _select(config: Config, preset: Preset, labels: list[str]) -> _Data:
     manifest = config.data.manifest
     clips = read_manifest(manifest)
+    check_keyword_labels((c.label for c in clips), labels[2:], manifest)
     examples = examples_from(clips, labels, manifest.parent)
     train = [e for e in examples if e.split == "train"]
     if preset.max_per_class:
