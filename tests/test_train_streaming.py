@@ -167,3 +167,35 @@ def test_stream_windows_label_by_the_speech_they_hold() -> None:
     ones = np.flatnonzero(windows.targets == 1)[:4]
     np.testing.assert_array_equal(examples.variants[examples.targets == 1][0], windows.features[ones[:3]])
     np.testing.assert_array_equal(examples.clean[examples.targets == 1][0], windows.features[ones[3]])
+
+
+def test_hard_windows_keep_what_the_model_takes_for_a_keyword() -> None:
+    """Mining scores every other window of a fresh stream with the caller's
+    model and keeps the most keyword-like ones above the floor, at most the
+    limit, in stream order; each becomes one example."""
+    from kws.audio.frontend import compute_features
+    from kws.audio.frontend_params import FrontendParams
+    from kws.train.negatives import MINING_MIN_PROBABILITY, MINING_STEP, Examples, hard_windows
+
+    frontend = FrontendParams()
+    filler = _clip(0)
+    filler[4000:12000] = (6000 * np.sin(np.arange(8000) * 2 * np.pi * 1000 / SR)).astype(np.int16)
+    scored = []
+
+    def loudness(windows: np.ndarray) -> np.ndarray:
+        """A stand-in 'model': louder windows look more like a keyword."""
+        p = (windows.astype(np.float64).mean(axis=(1, 2)) + 128) / 256
+        scored.append(p)
+        return p
+
+    windows = hard_windows([filler], Augmenter(AugmentConfig()), frontend, 60.0, np.random.default_rng(2),
+                           lambda s: compute_features(s, frontend), loudness, limit=50)
+    probabilities = np.concatenate(scored)
+    assert len(probabilities) > 1000                      # the whole minute, every other window
+    assert 0 < len(windows.targets) <= 50
+    assert np.all(np.diff(windows.ends) > 0) and np.all(windows.ends % MINING_STEP == windows.ends[0] % MINING_STEP)
+    picked = (windows.features.astype(np.float64).mean(axis=(1, 2)) + 128) / 256
+    assert picked.min() >= max(MINING_MIN_PROBABILITY, np.sort(probabilities)[-50] - 1e-12)
+    examples = Examples.each(windows, 3)
+    assert examples.variants.shape == (len(windows.targets), 3, frontend.num_frames, frontend.num_channels)
+    np.testing.assert_array_equal(examples.variants[:, 2], windows.features)

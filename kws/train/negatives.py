@@ -25,6 +25,7 @@ import numpy as np
 
 from kws.audio.frontend_params import FrontendParams
 from kws.train.augment import Augmenter
+from kws.train.fit import TrainData
 from kws.train.streaming import build_stream
 
 SPEECH_MS = 250            # non-keyword speech in a window that makes it _unknown_
@@ -75,6 +76,18 @@ class Examples:
             return cls(windows.features[:0, None].repeat(k, 1), windows.features[:0], np.zeros(0, np.int64))
         return cls(np.concatenate(variants), np.concatenate(clean), np.concatenate(targets))
 
+    @classmethod
+    def each(cls, windows: Windows, k: int) -> "Examples":
+        """Each window one example (its k variants: the window itself; SpecAugment still varies it)."""
+        return cls(np.repeat(windows.features[:, None], k, axis=1), windows.features, windows.targets.astype(np.int64))
+
+    def added_to(self, data: TrainData, class_weight: np.ndarray) -> TrainData:
+        """``data`` with these examples appended (loss weight: their class's; kept by real-only phases)."""
+        return TrainData(np.concatenate([data.variants, self.variants]), np.concatenate([data.clean, self.clean]),
+                         np.concatenate([data.targets, self.targets]),
+                         np.concatenate([data.weights, class_weight[self.targets]]),
+                         np.concatenate([data.real, np.ones(len(self.targets), bool)]))
+
 
 def _labelled(stream, feats: np.ndarray, frontend: FrontendParams) -> tuple[np.ndarray, np.ndarray]:
     """(end frame, class or -1 for ambiguous) of every window of the stream."""
@@ -118,7 +131,8 @@ def hard_windows(fillers: Sequence[np.ndarray], augmenter: Augmenter, frontend: 
     stream = build_stream(rng, [], list(fillers), augmenter, seconds)
     feats = features_of(stream.samples)
     ends, targets = _labelled(stream, feats, frontend)
-    keep = np.flatnonzero(targets >= 0)[::MINING_STEP]
+    every = np.arange(0, len(ends), MINING_STEP)
+    keep = every[targets[every] >= 0]
     probability = np.zeros(len(keep))
     for part in np.array_split(np.arange(len(keep)), max(1, len(keep) // 4096)):
         probability[part] = keyword_probability(_cut(feats, ends[keep[part]], targets[keep[part]], frontend).features)
