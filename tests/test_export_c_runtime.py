@@ -160,7 +160,7 @@ def test_bit_exact_on_emulated_cortex_m4(models, tmp_path: Path, name: str) -> N
     too, for every kernel: ds_cnn and conv_shapes reach kws_conv_1x1,
     kws_depthwise and kws_conv at channel counts with and without a tail of
     1-3; cancelling_dense both requantizations."""
-    from kws.export.bench import run_on_cortex_m4
+    from bench.export import run_on_cortex_m4
     from kws.export.verify import run_tflm
 
     model = read_model(models[name], name)

@@ -26,10 +26,10 @@ from kws.atomic import write_bytes_atomic
 from kws.audio.frontend_params import FrontendParams
 from kws.boards import Board, load_board
 from kws.config import Config
-from kws.data.cache import JsonStore
+from kws.cache import JsonStore
 from kws.data.labels import check_keyword_labels
 from kws.data.manifest import SILENCE, read_manifest
-from kws.data.progress import bar
+from kws.progress import bar
 from kws.errors import KwsError
 from kws.export.c_codegen import lower_model
 from kws.export.compute import WARN_LOAD, Load, Work, lightest_load
