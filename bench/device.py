@@ -19,8 +19,7 @@ from bench.common import DEV_SET, PEERS, row
 from kws.boards import load_board
 from kws.device.build import build, elf_size
 from kws.device.session import identify, open_session
-from kws.export.exporter import export_model
-from kws.export.project import render_project
+from kws.export.flow import export_project
 from kws.monitor import eval_clips, evaluate
 
 PEER = PEERS / "micro_speech"
@@ -37,8 +36,7 @@ def run() -> list[dict]:
     model = PEER / "micro_speech_quantized.tflite"
     board = load_board(BOARD)
     with tempfile.TemporaryDirectory(prefix="kws-bench-device-") as tmp:
-        export = export_model(model, Path(tmp), runtime="c", board=board, labels=list(LABELS))
-        project = render_project(board, export)
+        export, project = export_project(model, board, Path(tmp), runtime="c", labels=list(LABELS))
         size = elf_size(build(project.path, project.env).elf)
         code = size.text - export.weight_bytes
         rows = [

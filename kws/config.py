@@ -74,6 +74,15 @@ class PathsConfig:
     build: Path = Path("build")
     reports: Path = Path("reports")
 
+    @property
+    def model(self) -> Path:
+        """Where `kws train` writes the model and the later stages look for it."""
+        return self.build / "model.tflite"
+
+    def firmware(self, board: str) -> Path:
+        """The firmware project `kws export` writes for ``board``."""
+        return self.build / "firmware" / board
+
 
 @dataclass(frozen=True)
 class Config:

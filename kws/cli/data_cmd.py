@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kws.cli import app
-from kws.cli.options import CONFIG, MANIFEST, project_config
+from kws.cli.options import CONFIG, MANIFEST, comma_list, project_config
 from kws.data import folders, record, speech_commands, synth
 from kws.data.labels import label_for
 from kws.data.manifest import SPLITS, class_balance, read_manifest
@@ -21,10 +21,6 @@ data_app = typer.Typer(help="Get audio (Speech Commands, folders, TTS, microphon
                        no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
-
-
-def _words(text: str) -> list[str]:
-    return [w.strip() for w in text.split(",") if w.strip()]
 
 
 def _print_balance(balance: dict) -> None:
@@ -67,7 +63,7 @@ def speech_commands_cmd(
     manifest = project_config(config_path, manifest).data.manifest
     recipe_data = speech_commands.load_recipe(version, recipe)
     batch = Batch(manifest)
-    speech_commands.fetch(batch, dest or manifest.parent / "speech_commands", tuple(_words(words)),
+    speech_commands.fetch(batch, dest or manifest.parent / "speech_commands", tuple(comma_list(words)),
                           unknown_pct=unknown_pct, test_set=test_set, recipe=recipe_data)
     _report(save(batch))
 
@@ -113,8 +109,8 @@ def synth_cmd(
     """
     manifest = project_config(config_path, manifest).data.manifest
     batch = Batch(manifest)
-    stats = synth.synthesize(batch, out or manifest.parent / "synth", _words(words), n, seed,
-                             unknown_words=_words(unknown_words), jobs=jobs)
+    stats = synth.synthesize(batch, out or manifest.parent / "synth", comma_list(words), n, seed,
+                             unknown_words=comma_list(unknown_words), jobs=jobs)
     typer.echo(f"synthesized {stats.clips} clips in {stats.seconds:.1f} s ({stats.clips_per_s:.1f} clips/s) "
                f"from {stats.identities} voice identities" + (f"; {stats.failed} failed" if stats.failed else ""))
     _report(save(batch))

@@ -24,7 +24,7 @@ def _project_and_board(config, board_name: str | None, project_dir: Path | None)
     from kws.export.project import load_project
 
     name = board_name or config.board.name
-    project = load_project(project_dir or config.paths.build / "firmware" / name)
+    project = load_project(project_dir or config.paths.firmware(name))
     if board_name and project.board != board_name:
         raise UsageError(f"--board {board_name}: {project.path} was exported for {project.board}; "
                          f"run `kws export --board {board_name}` or pick --project")
@@ -144,7 +144,7 @@ def monitor(
         raise UsageError(f"--icount-shift: {profile.name} is a real board; it only applies to the emulated one")
     with open_session(chosen, profile, port, icount_shift=icount_shift) as link:
         if eval_dir is not None:
-            _evaluate(link, chosen, eval_dir, limit, model or config.paths.build / "model.tflite",
+            _evaluate(link, chosen, eval_dir, limit, model or config.paths.model,
                       out or config.paths.reports)
             return
         if record_word is not None:

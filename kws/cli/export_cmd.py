@@ -10,7 +10,7 @@ import numpy as np
 import typer
 
 from kws.cli import app
-from kws.cli.options import CONFIG
+from kws.cli.options import CONFIG, comma_list
 from kws.errors import KwsError, UsageError
 
 log = logging.getLogger(__name__)
@@ -47,22 +47,20 @@ def export(
     """
     from kws.boards import load_board
     from kws.config import load_config
-    from kws.export.exporter import default_runtime, export_model
-    from kws.export.project import render_project
+    from kws.export.exporter import default_runtime
+    from kws.export.flow import export_project
 
     config = load_config(config_path)
     profile = load_board(board or config.board.name)
-    model = model or config.paths.build / "model.tflite"
+    model = model or config.paths.model
     runtime = runtime or default_runtime(model, profile, period_ms)
     if verify and runtime != "c":
         raise UsageError("--verify: only runtime c is compiled on the host; add --runtime c")
     verify = (200 if runtime == "c" else 0) if verify is None else verify
-    names = [name.strip() for name in labels.split(",")] if labels else None
-    result = export_model(model, out or config.paths.build / "firmware" / profile.name, runtime=runtime,
-                          board=profile, labels=names, period_ms=period_ms, write=False)
+    result, project = export_project(model, profile, out or config.paths.firmware(profile.name), runtime=runtime,
+                                     labels=comma_list(labels) or None, period_ms=period_ms, force=force)
     for warning in result.warnings:
         log.warning("warning: %s", warning)
-    project = render_project(profile, result, force=force)
     summary = {**result.to_dict(), "project": str(project.path), "firmware_id": project.firmware_id}
     if verify:
         from kws.export.verify import verify_export

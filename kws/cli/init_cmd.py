@@ -11,6 +11,7 @@ import typer
 
 from kws.atomic import write_text_atomic
 from kws.cli import app
+from kws.cli.options import comma_list
 from kws.errors import UsageError
 
 
@@ -52,7 +53,7 @@ def init(
         raise UsageError(f"{path} exists; edit it, or pass --force to replace it")
     text = config_template()
     if words:
-        keywords = [w.strip() for w in words.split(",") if w.strip()]
+        keywords = comma_list(words)
         if not keywords:
             raise UsageError('--words: give at least one word, e.g. --words "yes,no"')
         text = re.sub(r"^keywords = .*?(\s+#)", lambda m: f"keywords = {json.dumps(keywords)}{m[1]}", text, count=1, flags=re.M)

@@ -403,7 +403,7 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
     if len(tflite) > config.model.size_budget:
         raise KwsError(f"--size-budget {config.model.size_budget}: the trained model is {len(tflite)} bytes; "
                        "raise the budget")
-    model_path = out or build_dir / "model.tflite"
+    model_path = out or config.paths.model
     write_bytes_atomic(model_path, tflite)
     seconds = time.monotonic() - started
     load = _load(board, _work(tflite, input_shape[0]))
