@@ -22,7 +22,7 @@ from kws.export.board_fit import BoardFit, check_fit, check_runtime, estimate
 from kws.errors import KwsError
 from kws.export.c_codegen import KERNEL_SOURCES, CModel, lower_model, render_c_sources
 from kws.export.compute import CORES, WARN_LOAD, Load, affordable_period_ms, check_load, estimate_load
-from kws.export.op_support import check_model
+from kws.export.op_support import UPSTREAM_TFLM, TflmDistribution, check_model, tflm_distribution
 from kws.export.owned import OwnedFolder
 from kws.export.render import environment, static_file
 from kws.export.settings import inference_period_frames, render_settings, resolve_settings
@@ -101,11 +101,11 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
     ``render_project`` (one check of the whole project before anything is
     written); ``force`` overwrites model files the user changed."""
     tflite = model if isinstance(model, TfliteModel) else read_model(model)
-    if runtime != "c":
-        check_model(tflite, runtime)
     profile = None if board is None else board if isinstance(board, Board) else load_board(board)
     if profile is not None:
         check_runtime(profile, runtime)
+    if runtime != "c":
+        check_model(tflite, runtime, board_tflm(profile))
     settings = resolve_settings(tflite, labels, frontend, period_ms)
     period = inference_period_frames(settings.smoothing, settings.frontend)
     # runtime c: the model it runs (lowering checks the model); tflm on a board: only to count its work
@@ -184,6 +184,15 @@ def tflm_kernels(board: Board) -> str:
     return kernels
 
 
+def board_tflm(board: Board | None) -> TflmDistribution:
+    """The TFLM distribution ``board`` builds against (``[platformio.tflm]
+    distribution``); upstream TFLM without a board or without the key."""
+    if board is None:
+        return UPSTREAM_TFLM
+    name = board.section("platformio").get("tflm", {}).get("distribution")
+    return tflm_distribution(None if name is None else str(name), str(board.path or board.name))
+
+
 def _lowered(tflite: TfliteModel, frontend: FrontendParams, period: int, strict: bool) -> CModel | None:
     """The model lowered for runtime c; unless ``strict``, None when runtime c cannot lower it."""
     try:
@@ -213,7 +222,7 @@ def default_runtime(model: str | Path | bytes | TfliteModel, board: Board, perio
     usable = []
     for runtime in board.runtimes:
         try:
-            check_model(tflite, runtime)
+            check_model(tflite, runtime, board_tflm(board))
         except KwsError:
             continue
         load = board_load(board, runtime, cmodel, period, settings.frontend.stride_ms)
