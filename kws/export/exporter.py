@@ -25,7 +25,7 @@ from kws.export.compute import CORES, WARN_LOAD, Load, affordable_period_ms, che
 from kws.export.op_support import UPSTREAM_TFLM, TflmDistribution, check_model, tflm_distribution
 from kws.export.owned import OwnedFolder
 from kws.export.render import environment, static_file
-from kws.export.settings import inference_period_frames, render_settings, resolve_settings
+from kws.export.settings import feed_problem, inference_period_frames, render_settings, resolve_settings
 from kws.export.tflite_model import Tensor, TfliteModel, read_model
 from kws.export.tflm_codegen import render_tflm_sources
 from kws.export.tflm_scratch import KERNEL_SETS, with_board_scratch
@@ -93,7 +93,9 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
                  frontend: FrontendParams | None = None, period_ms: int | None = None,
                  force: bool = False, write: bool = True) -> ExportResult:
     """Export ``model`` for ``runtime`` into ``out_dir/lib/kws_model``; with a
-    board, refuse (one-line KwsError) when it cannot fit and warn above 80%.
+    board, refuse (one-line KwsError) when it cannot fit, when its TFLM lacks
+    an op or when the firmware's frontend cannot feed the model (the project
+    would not build), and warn above 80%.
     ``period_ms`` overrides the inference period of the model's smoothing;
     without it, a model that runs its whole window at every inference runs
     at the shortest period the board affords (within WARN_LOAD), said in the
@@ -107,6 +109,12 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
     if runtime != "c":
         check_model(tflite, runtime, board_tflm(profile))
     settings = resolve_settings(tflite, labels, frontend, period_ms)
+    unfed = feed_problem(tflite, settings.frontend)
+    if profile is not None and unfed:
+        raise KwsError(f"{tflite.source}: {unfed}, so a {profile.name} project would not build; export a model whose "
+                       f"input is the frontend's {settings.frontend.num_frames} x {settings.frontend.num_channels} "
+                       "features (`kws train` makes them), or one whose kws metadata names the frontend it was "
+                       "trained with")
     period = inference_period_frames(settings.smoothing, settings.frontend)
     # runtime c: the model it runs (lowering checks the model); tflm on a board: only to count its work
     counted = _lowered(tflite, settings.frontend, period, strict=runtime == "c") if runtime == "c" or profile else None
