@@ -100,3 +100,30 @@ def test_whole_firmware_compiles_and_links_but_for_the_framework(firmware, board
     for name in framework:   # e.g. "I2S::read(long*, bool)" -> "read", "vtable for I2S" -> "I2S"
         identifier = re.findall(r"\w+", name.split("(")[0])[-1]
         assert re.search(rf"\b{identifier}\b", declared), f"{board}: {name} is neither kws's nor the framework's"
+
+
+def test_pico_i2s_glue_moves_audio_in_the_interrupt(tmp_path: Path) -> None:
+    """The Pico's I2S glue on the host (tests/c/pico_i2s_host.cpp: an I2S
+    input that queues and overwrites buffers as arduino-pico's does): with the
+    main loop reading only every 200 ms, a whole second arrives in order and
+    nothing is lost, because the receive callback moves each buffer into the
+    kws ring; when the library does overwrite, the loss is counted."""
+    from kws.resources import templates_dir
+
+    mic = load_board("rp2040").section("mic")
+    (tmp_path / "kws_board_config.h").write_text(
+        f"#define KWS_MIC_I2S 1\n#define KWS_MIC_SAMPLE_RATE {mic['sample_rate']}\n"
+        f"#define KWS_MIC_PIN_SCK {mic['pins']['sck']}\n#define KWS_MIC_PIN_SD {mic['pins']['sd']}\n")
+    flags = ["-Wall", "-Wextra", "-Werror", f"-I{tmp_path}", f"-I{STANDINS}", f"-I{templates_dir() / 'app'}",
+             f"-DKWS_TEST_SCK={mic['pins']['sck']}", f"-DKWS_TEST_SD={mic['pins']['sd']}"]
+    ring = tmp_path / "kws_ring.o"
+    subprocess.run(["gcc", "-std=c99", *flags, "-c", str(templates_dir() / "app" / "kws_ring.c"), "-o", str(ring)],
+                   check=True, timeout=60)
+    exe = tmp_path / "pico_i2s"
+    subprocess.run(["g++", "-std=gnu++17", *flags, str(templates_dir() / "boards" / "arduino" / "kws_mic_i2s.cpp"),
+                    str(Path(__file__).parent / "c" / "pico_i2s_host.cpp"), str(ring), "-o", str(exe)],
+                   check=True, timeout=120, capture_output=True)
+    log = subprocess.run([str(exe)], capture_output=True, text=True, check=True, timeout=10).stdout.splitlines()
+    assert log == ["buffers 6 words 128 running 1",
+                   "long inferences: got 16000 in order 16000 dropped 0",
+                   "library overwrote: got 256 dropped 64"]

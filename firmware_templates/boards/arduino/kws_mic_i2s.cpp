@@ -5,9 +5,9 @@
  * samples move into the kws ring in the library's receive callback (run
  * from the DMA interrupt after each buffer), as the PDM and DFSDM glue do:
  * the ring, not the library's few milliseconds, covers an inference. The
- * library flags an overwrite once per interrupt (getOverUnderflow()), and
- * the callback runs once per interrupt, so each flag counts one lost
- * buffer. */
+ * library only flags an overwrite (getOverUnderflow()); the callback counts
+ * one lost buffer per flag it sees, a lower bound (with the callback
+ * draining at every interrupt the library keeps no backlog to overwrite). */
 #include "kws_board_config.h"
 
 #if defined(KWS_MIC_I2S)
