@@ -153,7 +153,7 @@ def check_board_platform(board: Board) -> Check:
     try:
         missing = missing_packages(board)
     except KwsError as err:
-        return Check(name, False, str(err), SETUP_HINT)
+        return Check(name, False, str(err), "the first `kws flash` of this board will tell", required=False)
     if not missing:
         return Check(name, True, "installed: builds work offline")
     what = describe(missing)

@@ -85,3 +85,25 @@ def test_doctor_board_fails_offline_with_the_fix(tmp_path, offline) -> None:
     assert not esp32["ok"] and esp32["required"] and "platform espressif32@6.13.0" in esp32["detail"]
     assert "`kws flash --board esp32`" in esp32["fix"]
     assert checks["platformio packages for qemu-stm32f405"]["ok"]
+
+
+def test_a_platform_that_cannot_be_asked_does_not_stop_the_build(tmp_path) -> None:
+    """An installed platform whose own code fails the question is reported, not fatal."""
+    from kws.boards import Board
+
+    platform = tmp_path / "platform"
+    platform.mkdir()
+    (platform / "platform.json").write_text(json.dumps({"name": "raises", "version": "0.0.1", "packages": {}}))
+    (platform / "platform.py").write_text(
+        "from platformio.public import PlatformBase\n\n\nclass RaisesPlatform(PlatformBase):\n"
+        "    def configure_default_packages(self, variables, targets):\n"
+        "        raise RuntimeError('this platform cannot tell')\n")
+    core = tmp_path / "core"
+    spec = f"symlink://{platform}"
+    subprocess.run([sys.executable, "-m", "platformio", "pkg", "install", "-g", "--skip-dependencies", "-p", spec],
+                   env=pio_environment(core), check=True, capture_output=True, timeout=120)
+    qemu = load_board("qemu-stm32f405")
+    board = Board(**{**qemu.__dict__, "name": "odd", "emulated": False,
+                     "raw": {**qemu.raw, "platformio": {**qemu.section("platformio"), "platform": spec}}})
+    note = check_downloads(board, core)
+    assert note == "asking PlatformIO what odd needs failed: RuntimeError: this platform cannot tell; building anyway"

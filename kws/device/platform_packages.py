@@ -70,11 +70,15 @@ def registry_error(timeout: float = 5.0) -> str:
 
 def check_downloads(board: Board, core: Path | None = None) -> str:
     """Before building for a real board: "" when everything is installed; a
-    note naming what the first build downloads when the registry answers;
-    a one-line KwsError when it does not."""
+    note naming what the first build downloads when the registry answers (or
+    why PlatformIO could not be asked); a one-line KwsError when the registry
+    does not answer."""
     if board.emulated:
         return ""
-    missing = missing_packages(board, core)
+    try:
+        missing = missing_packages(board, core)
+    except KwsError as err:   # a platform whose own code fails this question: let the build speak
+        return f"{err}; building anyway"
     if not missing:
         return ""
     what = describe(missing)
