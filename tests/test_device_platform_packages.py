@@ -74,17 +74,20 @@ def test_flash_offline_says_so_in_one_line_and_builds_nothing(tmp_path, peers, o
     assert "building" not in done.stdout and not (out / ".pio").exists()
 
 
-def test_doctor_board_fails_offline_with_the_fix(tmp_path, offline) -> None:
+def test_doctor_checks_the_projects_board_and_fails_offline_with_the_fix(tmp_path, offline) -> None:
+    """Plain `kws doctor` in a project for the esp32 (kws.toml [board]) checks that board."""
+    from kws.doctor import check_board_platform
+
+    (tmp_path / "kws.toml").write_text('keywords = ["yes"]\n[board]\nname = "esp32"\n')
     env = {**os.environ, **offline, "KWS_CACHE_DIR": str(tmp_path / "cache")}
-    done = subprocess.run([sys.executable, "-m", "kws", "doctor", "--json", "--board", "esp32", "--board",
-                           "qemu-stm32f405"], capture_output=True, text=True, timeout=600, env=env)
+    done = subprocess.run([sys.executable, "-m", "kws", "doctor", "--json"], capture_output=True, text=True,
+                          timeout=600, env=env, cwd=tmp_path)
     report = json.loads(done.stdout)
-    checks = {c["name"]: c for c in report["checks"]}
-    esp32 = checks["platformio packages for esp32"]
+    esp32 = next(c for c in report["checks"] if c["name"] == "platformio packages for esp32")
     assert done.returncode == 1 and not report["ok"]
     assert not esp32["ok"] and esp32["required"] and "platform espressif32@6.13.0" in esp32["detail"]
     assert "`kws flash --board esp32`" in esp32["fix"]
-    assert checks["platformio packages for qemu-stm32f405"]["ok"]
+    assert check_board_platform(load_board("qemu-stm32f405")).ok   # the emulator downloads nothing
 
 
 def test_a_platform_that_cannot_be_asked_does_not_stop_the_build(tmp_path) -> None:
