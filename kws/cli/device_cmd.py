@@ -83,8 +83,8 @@ def flash(
     from kws.device.session import flash as flash_board
 
     chosen, profile = _project_and_board(load_config(config_path), board, project)
-    console.print(f"building {chosen.path} for {profile.name} ...")
-    banner = flash_board(chosen, profile, port, build_first=not no_build)
+    banner = flash_board(chosen, profile, port, build_first=not no_build,
+                         say=lambda line: console.print(line, highlight=False))
     where = "booted in QEMU" if profile.emulated else "flashed and booted"
     console.print(f"[green]{profile.name} {where}[/green]: firmware {banner.get('fw')}, model {banner.get('model')}, "
                   f"runtime {banner.get('runtime')}, arena {banner.get('arena')} B, clock {banner.get('clock', '?')}")

@@ -22,10 +22,10 @@ from kws.export.board_fit import BoardFit, check_fit, check_runtime, estimate
 from kws.errors import KwsError
 from kws.export.c_codegen import KERNEL_SOURCES, CModel, lower_model, render_c_sources
 from kws.export.compute import CORES, WARN_LOAD, Load, affordable_period_ms, check_load, estimate_load
-from kws.export.op_support import check_model
+from kws.export.op_support import UPSTREAM_TFLM, TflmDistribution, check_model, tflm_distribution
 from kws.export.owned import OwnedFolder
 from kws.export.render import environment, static_file
-from kws.export.settings import inference_period_frames, render_settings, resolve_settings
+from kws.export.settings import feed_problem, inference_period_frames, render_settings, resolve_settings
 from kws.export.tflite_model import Tensor, TfliteModel, read_model
 from kws.export.tflm_codegen import render_tflm_sources
 from kws.export.tflm_scratch import KERNEL_SETS, with_board_scratch
@@ -93,7 +93,9 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
                  frontend: FrontendParams | None = None, period_ms: int | None = None,
                  force: bool = False, write: bool = True) -> ExportResult:
     """Export ``model`` for ``runtime`` into ``out_dir/lib/kws_model``; with a
-    board, refuse (one-line KwsError) when it cannot fit and warn above 80%.
+    board, refuse (one-line KwsError) when it cannot fit, when its TFLM lacks
+    an op or when the firmware's frontend cannot feed the model (the project
+    would not build), and warn above 80%.
     ``period_ms`` overrides the inference period of the model's smoothing;
     without it, a model that runs its whole window at every inference runs
     at the shortest period the board affords (within WARN_LOAD), said in the
@@ -101,12 +103,18 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
     ``render_project`` (one check of the whole project before anything is
     written); ``force`` overwrites model files the user changed."""
     tflite = model if isinstance(model, TfliteModel) else read_model(model)
-    if runtime != "c":
-        check_model(tflite, runtime)
     profile = None if board is None else board if isinstance(board, Board) else load_board(board)
     if profile is not None:
         check_runtime(profile, runtime)
+    if runtime != "c":
+        check_model(tflite, runtime, board_tflm(profile))
     settings = resolve_settings(tflite, labels, frontend, period_ms)
+    unfed = feed_problem(tflite, settings.frontend)
+    if profile is not None and unfed:
+        raise KwsError(f"{tflite.source}: {unfed}, so a {profile.name} project would not build; export a model whose "
+                       f"input is the frontend's {settings.frontend.num_frames} x {settings.frontend.num_channels} "
+                       "features (`kws train` makes them), or one whose kws metadata names the frontend it was "
+                       "trained with")
     period = inference_period_frames(settings.smoothing, settings.frontend)
     # runtime c: the model it runs (lowering checks the model); tflm on a board: only to count its work
     counted = _lowered(tflite, settings.frontend, period, strict=runtime == "c") if runtime == "c" or profile else None
@@ -184,6 +192,15 @@ def tflm_kernels(board: Board) -> str:
     return kernels
 
 
+def board_tflm(board: Board | None) -> TflmDistribution:
+    """The TFLM distribution ``board`` builds against (``[platformio.tflm]
+    distribution``); upstream TFLM without a board or without the key."""
+    if board is None:
+        return UPSTREAM_TFLM
+    name = board.section("platformio").get("tflm", {}).get("distribution")
+    return tflm_distribution(None if name is None else str(name), str(board.path or board.name))
+
+
 def _lowered(tflite: TfliteModel, frontend: FrontendParams, period: int, strict: bool) -> CModel | None:
     """The model lowered for runtime c; unless ``strict``, None when runtime c cannot lower it."""
     try:
@@ -213,7 +230,7 @@ def default_runtime(model: str | Path | bytes | TfliteModel, board: Board, perio
     usable = []
     for runtime in board.runtimes:
         try:
-            check_model(tflite, runtime)
+            check_model(tflite, runtime, board_tflm(board))
         except KwsError:
             continue
         load = board_load(board, runtime, cmodel, period, settings.frontend.stride_ms)
