@@ -35,7 +35,7 @@ from kws.export.c_codegen import lower_model
 from kws.export.compute import WARN_LOAD, Load, Work, lightest_load
 from kws.export.tflite_model import read_model
 from kws.model_metadata import read_metadata, write_metadata
-from kws.train import evaluate, negatives, report, streaming
+from kws.train import evaluate, report, streaming
 from kws.train.augment import AugmentConfig, Augmenter, load_noises
 from kws.train.dataset import (Example, FeatureStore, class_counts, class_weights, examples_from, load_clip,
                                silence_examples)
@@ -62,18 +62,13 @@ class Preset:
     depths: tuple[int, ...]         # DS-CNN depths the budget search tries
     max_per_class: int | None = None
     unknown_ratio: float = 3.0      # at most this many _unknown_ examples per keyword example (mean)
-    stream_negatives: float = 1.0   # examples of windows cut from non-keyword streams per keyword example (mean)
-    hard_negatives: float = 0.5     # at most this many hard-negative windows per keyword example (mean)
-    hard_negative_minutes: float = 20.0  # non-keyword stream mined for them (0: no mining)
-    hard_negative_epochs: int = 10
 
 
 PRESETS = {
     "full": Preset(variants=8, fit=FitOptions(phases=(Phase("train", 80, 3e-3),)), finetune_epochs=15,
                    stream_minutes=30.0, depths=(4,)),
     "quick": Preset(variants=2, fit=FitOptions(phases=(Phase("train", 20, 5e-3),), batch_size=32, patience=20),
-                    finetune_epochs=2, stream_minutes=1.0, depths=(2,), max_per_class=60, hard_negative_minutes=1.0,
-                    hard_negative_epochs=2),
+                    finetune_epochs=2, stream_minutes=1.0, depths=(2,), max_per_class=60),
 }
 DEFAULT_SMOOTHING = SmoothingParams(average_window_ms=500, threshold=200,
                                     suppression_ms=500 + streaming.SUPPRESSION_EXTRA_MS, minimum_count=3,
@@ -174,41 +169,6 @@ def _noises(config: Config, train: list[Example]) -> list[np.ndarray]:
         return load_noises(config.data.background_noise)
     clips = [load_clip(e.path) / 32768.0 for e in train if e.word == SILENCE and e.path is not None]
     return [c for c in clips if np.sqrt(np.mean(c**2)) > 1e-3]
-
-
-def _stream_negatives(preset: Preset, train: list[Example], store: FeatureStore, frontend: FrontendParams,
-                      seed: int) -> negatives.Examples:
-    """Examples of windows cut from streams of the training split's non-keyword
-    clips (``kws.train.negatives``), ``preset.stream_negatives`` per keyword example."""
-    keyword_examples = class_counts(train, int(max(e.target for e in train)) + 1)[2:]
-    count = int(preset.stream_negatives * keyword_examples.mean()) if len(keyword_examples) else 0
-    fillers = [load_clip(e.path) for e in train if e.target == 1 and e.path is not None]
-    if not count or not fillers:
-        return negatives.Examples.none(preset.variants, frontend)
-    augmenter = Augmenter(store.augment, store.noises)
-    rng = np.random.default_rng([seed, 3])
-    windows = negatives.stream_windows(fillers, augmenter, frontend, count * (preset.variants + 1), rng,
-                                       store.stream)
-    return negatives.Examples.group(windows, preset.variants)
-
-
-def _hard_negatives(preset: Preset, train: list[Example], store: FeatureStore, frontend: FrontendParams,
-                    seed: int, model) -> negatives.Examples:
-    """Windows of a fresh stream of the training split's non-keyword clips that
-    ``model`` takes most for a keyword (``negatives.hard_windows``), each one an example."""
-    fillers = [load_clip(e.path) for e in train if e.target == 1 and e.path is not None]
-    keyword_examples = class_counts(train, int(max(e.target for e in train)) + 1)[2:]
-    limit = int(preset.hard_negatives * keyword_examples.mean()) if len(keyword_examples) else 0
-    if not preset.hard_negative_minutes or not limit or not fillers:
-        return negatives.Examples.none(preset.variants, frontend)
-
-    def keyword_probability(windows: np.ndarray) -> np.ndarray:
-        return model.predict(windows.astype(np.float32), batch_size=1024, verbose=0)[:, 2:].max(axis=1)
-
-    windows = negatives.hard_windows(fillers, Augmenter(store.augment, store.noises), frontend,
-                                     preset.hard_negative_minutes * 60, np.random.default_rng([seed, 4]),
-                                     store.stream, keyword_probability, limit)
-    return negatives.Examples.each(windows, preset.variants)
 
 
 def _fingerprint(*parts) -> str:
@@ -344,13 +304,8 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
 
     targets = np.array([e.target for e in data.train])
     synthetic = np.array([e.synthetic for e in data.train])
-    balance = class_weights(data.train, len(labels))
-    weights = balance[targets] * np.where(synthetic, preset.fit.synthetic_weight, 1.0)
-    train_data = TrainData(variants, clean, targets, weights, ~synthetic | (targets < 2))
-    stream_negatives = _stream_negatives(preset, data.train, store, frontend, seed)
-    if len(stream_negatives.targets):
-        log.info("%d examples of windows cut from non-keyword training streams", len(stream_negatives.targets))
-        train_data = stream_negatives.added_to(train_data, balance)
+    weights = class_weights(data.train, len(labels))[targets] * np.where(synthetic, preset.fit.synthetic_weight, 1.0)
+    real = ~synthetic | (targets < 2)
     options = preset.fit
     real_per_keyword = class_counts([e for e in data.train if not e.synthetic], len(labels))[2:]
     if synthetic[targets >= 2].any() and real_per_keyword.min() > 0:
@@ -362,26 +317,15 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
         log.info("TTS pretraining, then fine-tuning on real clips (%d for the rarest keyword)",
                  real_per_keyword.min())
     build_dir = config.paths.build
-    fingerprint = _fingerprint(__version__, data_sha, arch.to_dict(), asdict(options), augment.digest(), seed,
-                               preset.variants, labels, len(stream_negatives.targets))
+    checkpoints = Checkpoints(build_dir / "checkpoints",
+                              _fingerprint(__version__, data_sha, arch.to_dict(), asdict(options), augment.digest(),
+                                           seed, preset.variants, labels))
     progress, update = _train_progress()
     fit_started = time.monotonic()
     with progress:
-        model, fitted = fit(lambda: build(arch, input_shape, len(labels)), train_data,
-                            (x_val, np.array([e.target for e in data.val])), options, augment, seed,
-                            Checkpoints(build_dir / "checkpoints", fingerprint), update)
-        hard = _hard_negatives(preset, data.train, store, frontend, seed, model)
-        if len(hard.targets):
-            log.info("%d hard negatives (windows of a fresh non-keyword stream the model took for a keyword); "
-                     "fine-tuning with them", len(hard.targets))
-            tune = FitOptions(phases=(Phase("hard negatives", preset.hard_negative_epochs,
-                                            options.phases[-1].learning_rate),), batch_size=options.batch_size,
-                              label_smoothing=options.label_smoothing, patience=options.patience)
-            trained = model
-            model, _ = fit(lambda: trained, hard.added_to(train_data, balance),
-                           (x_val, np.array([e.target for e in data.val])), tune, augment, seed,
-                           Checkpoints(build_dir / "checkpoints-hard", _fingerprint(fingerprint, len(hard.targets))),
-                           update)
+        model, fitted = fit(lambda: build(arch, input_shape, len(labels)), TrainData(variants, clean, targets,
+                            weights, real), (x_val, np.array([e.target for e in data.val])), options, augment,
+                            seed, checkpoints, update)
     fit_seconds = time.monotonic() - fit_started
 
     rng = np.random.default_rng(seed)
@@ -413,8 +357,7 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
         "model": {**metadata["model"], "tflite_bytes": len(tflite), "path": str(model_path),
                   "size_budget": config.model.size_budget, "seed": seed, "load": load.to_dict()},
         "data": {"manifest": str(config.data.manifest), "train": len(data.train),
-                 "train_real": int((~synthetic).sum()), "stream_negatives": len(stream_negatives.targets),
-                 "hard_negatives": len(hard.targets), "val": len(data.val), "test": len(data.test),
+                 "train_real": int((~synthetic).sum()), "val": len(data.val), "test": len(data.test),
                  "test_is_real": data.test_is_real, "data_sha256": data_sha},
         "training": {"epochs_run": fitted.epochs_run, "best_epoch": fitted.best_epoch,
                      "best_val_accuracy": fitted.best_val_accuracy, "resumed_from": fitted.resumed_from,

@@ -55,7 +55,6 @@ class Stream:
     samples: np.ndarray
     events: list[tuple[int, int, int]] = field(default_factory=list)  # (start ms, end ms, class)
     filler_clips: int = 0
-    fillers: list[tuple[int, int]] = field(default_factory=list)      # (start ms, end ms): non-keyword speech
 
     @property
     def duration_s(self) -> float:
@@ -71,7 +70,7 @@ def build_stream(rng: np.random.Generator, keywords: Sequence[tuple[np.ndarray, 
     """At least ``non_keyword_s`` seconds of fillers and noise, a keyword about every
     ``keyword_every_s`` seconds (each keyword clip used once, in a random order)."""
     pieces: list[np.ndarray] = []
-    events, spoken = [], []
+    events = []
     position = 0  # samples
     filler_time = 0
     next_keyword = rng.exponential(keyword_every_s) * SAMPLE_RATE
@@ -84,8 +83,6 @@ def build_stream(rng: np.random.Generator, keywords: Sequence[tuple[np.ndarray, 
             next_keyword += rng.exponential(keyword_every_s) * SAMPLE_RATE
         elif fillers and rng.random() < 0.8:
             piece = _level(fillers[int(rng.integers(len(fillers)))], rng)
-            first, last = active_span(piece)
-            spoken.append(((position + first) * 1000 // SAMPLE_RATE, (position + last) * 1000 // SAMPLE_RATE))
             filler_time += len(piece)
         else:
             piece = np.zeros(int(rng.uniform(0.3, 3.0) * SAMPLE_RATE), np.int16)
@@ -101,19 +98,7 @@ def build_stream(rng: np.random.Generator, keywords: Sequence[tuple[np.ndarray, 
                           * 10 ** (rng.uniform(*BED_RMS_DBFS) / 20) * 32768
                           for s in range(0, len(speech), 10 * SAMPLE_RATE)])
     samples = np.clip(np.round(speech + bed), -32768, 32767).astype(np.int16)
-    return Stream(samples, events, filler_clips=len(fillers), fillers=spoken)
-
-
-def active_span(clip: np.ndarray, below_peak_db: float = 30.0) -> tuple[int, int]:
-    """(first, end) sample of the 10 ms blocks of ``clip`` within ``below_peak_db``
-    of its loudest block: where the word is, without the clip's quiet padding."""
-    block = SAMPLE_RATE // 100
-    usable = len(clip) // block * block
-    if not usable:
-        return 0, len(clip)
-    rms = np.sqrt(np.mean(clip[:usable].astype(np.float64).reshape(-1, block) ** 2, axis=1))
-    loud = np.flatnonzero(rms >= rms.max() * 10 ** (-below_peak_db / 20))
-    return int(loud[0]) * block, (int(loud[-1]) + 1) * block
+    return Stream(samples, events, filler_clips=len(fillers))
 
 
 def _level(clip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
