@@ -80,7 +80,7 @@ def test_whole_firmware_compiles_and_links_but_for_the_framework(firmware, board
     project = firmware[board]
     assert load_board(board).family == "arduino"
     objects = _compile(project, board, tmp_path)
-    assert {"kws_board_arduino.cpp.o", f"kws_mic_{load_board(board).section('mic')['type']}.cpp.o", "kws_app.c.o",
+    assert {"kws_board_arduino.cpp.o", f"kws_mic_{load_board(board).mic.type}.cpp.o", "kws_app.c.o",
             "kws_model.c.o", "kws_kernels.c.o", "kws_frontend.c.o", "kws_link.c.o"} <= {o.name for o in objects}
 
     included = {Path(p).name for d in tmp_path.glob("*.d") for p in re.findall(r"\S+", d.read_text())
@@ -110,12 +110,12 @@ def test_pico_i2s_glue_moves_audio_in_the_interrupt(tmp_path: Path) -> None:
     kws ring; when the library does overwrite, the loss is counted."""
     from kws.resources import templates_dir
 
-    mic = load_board("rp2040").section("mic")
+    mic = load_board("rp2040").mic
     (tmp_path / "kws_board_config.h").write_text(
-        f"#define KWS_MIC_I2S 1\n#define KWS_MIC_SAMPLE_RATE {mic['sample_rate']}\n"
-        f"#define KWS_MIC_PIN_SCK {mic['pins']['sck']}\n#define KWS_MIC_PIN_SD {mic['pins']['sd']}\n")
+        f"#define KWS_MIC_I2S 1\n#define KWS_MIC_SAMPLE_RATE {mic.sample_rate}\n"
+        f"#define KWS_MIC_PIN_SCK {mic.pins['sck']}\n#define KWS_MIC_PIN_SD {mic.pins['sd']}\n")
     flags = ["-Wall", "-Wextra", "-Werror", f"-I{tmp_path}", f"-I{STANDINS}", f"-I{templates_dir() / 'app'}",
-             f"-DKWS_TEST_SCK={mic['pins']['sck']}", f"-DKWS_TEST_SD={mic['pins']['sd']}"]
+             f"-DKWS_TEST_SCK={mic.pins['sck']}", f"-DKWS_TEST_SD={mic.pins['sd']}"]
     ring = tmp_path / "kws_ring.o"
     subprocess.run(["gcc", "-std=c99", *flags, "-c", str(templates_dir() / "app" / "kws_ring.c"), "-o", str(ring)],
                    check=True, timeout=60)

@@ -24,7 +24,7 @@ CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Werror"]
 @pytest.fixture(scope="module")
 def glue_log(tmp_path_factory) -> list[str]:
     folder = tmp_path_factory.mktemp("esp32glue")
-    rx_buffer = load_board("esp32s3").section("serial")["rx_buffer"]
+    rx_buffer = load_board("esp32s3").serial.rx_buffer
     (folder / "kws_board_config.h").write_text(
         "#define KWS_BOARD_CLOCK_HZ 240000000u\n#define KWS_MIC_NONE 1\n#define KWS_MIC_SAMPLE_RATE 16000\n"
         f"#define KWS_SERIAL_BAUD 115200\n#define KWS_SERIAL_USB_JTAG 1\n#define KWS_SERIAL_RX_BUFFER {rx_buffer}u\n")
@@ -42,7 +42,7 @@ def _events(log: list[str], what: str) -> list[str]:
 
 
 def test_receive_ring_is_the_declared_buffer(glue_log):
-    assert glue_log[0] == f"install tx=4096 rx={load_board('esp32s3').section('serial')['rx_buffer']}"
+    assert glue_log[0] == f"install tx=4096 rx={load_board('esp32s3').serial.rx_buffer}"
 
 
 def test_output_is_dropped_not_blocked_without_a_reader(glue_log):

@@ -19,7 +19,7 @@ import serial
 from kws.device.build import build, elf_size
 from kws.device.emulator import Emulator, build_baremetal, run_baremetal, run_elf
 from kws.errors import KwsError
-from kws.export.project import local_platforms
+from kws.boards import local_platforms
 
 COUNT_LOOP = r"""
 #include <stdio.h>

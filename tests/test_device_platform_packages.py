@@ -9,14 +9,14 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
-from kws.boards import load_board
+from kws.boards import load_board, local_platforms
 from kws.device.build import ensure_offline_packages, pio_environment
 from kws.device.platform_packages import check_downloads, missing_packages
 from kws.errors import KwsError
-from kws.export.project import local_platforms
 
 UNREACHABLE = "http://127.0.0.1:9"   # discard port: nothing listens, every request fails at once
 
@@ -92,8 +92,6 @@ def test_doctor_checks_the_projects_board_and_fails_offline_with_the_fix(tmp_pat
 
 def test_a_platform_that_cannot_be_asked_does_not_stop_the_build(tmp_path) -> None:
     """An installed platform whose own code fails the question is reported, not fatal."""
-    from kws.boards import Board
-
     platform = tmp_path / "platform"
     platform.mkdir()
     (platform / "platform.json").write_text(json.dumps({"name": "raises", "version": "0.0.1", "packages": {}}))
@@ -106,7 +104,7 @@ def test_a_platform_that_cannot_be_asked_does_not_stop_the_build(tmp_path) -> No
     subprocess.run([sys.executable, "-m", "platformio", "pkg", "install", "-g", "--skip-dependencies", "-p", spec],
                    env=pio_environment(core), check=True, capture_output=True, timeout=120)
     qemu = load_board("qemu-stm32f405")
-    board = Board(**{**qemu.__dict__, "name": "odd", "emulated": False,
-                     "raw": {**qemu.raw, "platformio": {**qemu.section("platformio"), "platform": spec}}})
+    board = replace(qemu, name="odd", upload=replace(qemu.upload, method="pio"),
+                    platformio=replace(qemu.platformio, platform=spec))
     note = check_downloads(board, core)
     assert note == "asking PlatformIO what odd needs failed: RuntimeError: this platform cannot tell; building anyway"

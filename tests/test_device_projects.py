@@ -129,10 +129,10 @@ def test_stm32_serial_receive_buffer_holds_the_link_window(projects):
     ini = configparser.ConfigParser()
     ini.read(projects["stm32", "c"].path / "platformio.ini")
     size = int(re.search(r"-DSERIAL_RX_BUFFER_SIZE=(\d+)", ini["env:stm32"]["build_flags"])[1])
-    assert load_board("stm32").section("serial")["rx_buffer"] == size - 1     # a ring keeps one slot free
+    assert load_board("stm32").serial.rx_buffer == size - 1     # a ring keeps one slot free
     for board in list_boards():
-        rx_buffer = board.section("serial").get("rx_buffer")
-        if board.section("serial").get("transport", "uart") != "usb_cdc" and board.section("upload").get("method"):
+        rx_buffer = board.serial.rx_buffer
+        if board.serial.transport != "usb_cdc" and (templates_dir() / "boards" / board.family).is_dir():
             assert rx_buffer, f"{board.name}: a link that drops overflowing bytes must declare its receive buffer"
         if rx_buffer:
             assert frames_that_fit(rx_buffer) >= window, board.name

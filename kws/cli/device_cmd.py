@@ -47,9 +47,8 @@ def boards(ports: bool = typer.Option(False, "--ports", help="Also list serial p
     known = list_boards()
     table = Table("board", "MCU", "core", "flash", "RAM", "mic", "runtimes", "upload")
     for b in known:
-        mic = b.section("mic")
         table.add_row(b.name, b.mcu, b.core, f"{b.flash_bytes // 1024}K", f"{b.ram_bytes // 1024}K",
-                      mic.get("type", "none"), ",".join(b.runtimes), str(b.section("upload").get("method", "-")))
+                      b.mic.type, ",".join(b.runtimes), b.upload.method)
     console.print(table)
     for b in known:
         console.print(f"  {b.name}: {b.description}", highlight=False)

@@ -26,20 +26,12 @@ REGISTRY = "https://registry.platformio.org"
 CHECK_TIMEOUT_S = 120.0
 
 
-def _platform_spec(board: Board) -> str:
-    from kws.export.project import local_platforms
-
-    spec = str(board.section("platformio")["platform"])
-    return local_platforms().get(spec, spec)
-
-
 def missing_packages(board: Board, core: Path | None = None) -> list[str]:
     """What PlatformIO would still install to build for ``board``: the
     platform (``platform SPEC``) when it is not installed, else the packages
     it requires for the board and framework that are not."""
-    pio = board.section("platformio")
-    command = [sys.executable, "-m", "kws.device.platform_packages", _platform_spec(board), str(pio.get("board", "")),
-               str(pio.get("framework", ""))]
+    pio = board.platformio
+    command = [sys.executable, "-m", "kws.device.platform_packages", pio.platform_spec, pio.board, pio.framework]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=CHECK_TIMEOUT_S,
                               env=pio_environment(core or platformio_core_dir()))

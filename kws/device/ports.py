@@ -37,7 +37,7 @@ def list_ports() -> list[PortInfo]:
 
 
 def board_usb_ids(board: Board) -> list[str]:
-    return [item.lower() for item in board.section("serial").get("usb_ids", [])]
+    return list(board.serial.usb_ids)
 
 
 def find_port(board: Board, ports: list[PortInfo] | None = None) -> str:

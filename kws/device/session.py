@@ -29,9 +29,7 @@ def open_session(project: Project, board: Board, port: str | None = None, *,
             url = stack.enter_context(Emulator(project.elf, icount_shift=icount_shift)).url
         else:
             url = port or find_port(board)
-        serial = board.section("serial")
-        yield stack.enter_context(SerialLink.open(url, baud=int(serial.get("baud", 115200)),
-                                                  rx_buffer=serial.get("rx_buffer")))
+        yield stack.enter_context(SerialLink.open(url, baud=board.serial.baud, rx_buffer=board.serial.rx_buffer))
 
 
 def check_banner(banner: Banner, project: Project) -> None:

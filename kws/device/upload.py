@@ -25,21 +25,22 @@ from kws.device.ports import find_port, wait_for_port
 from kws.errors import KwsError, UsageError
 
 ESPTOOL_CONNECT_ATTEMPTS = 7
+ESPTOOL_BAUD = 460800        # when the board file names no [upload] baud
 PORT_AFTER_UPLOAD_S = 20.0   # picotool reboots the Pico; USB CDC enumerates within seconds
 
 
 def upload_method(board: Board) -> str:
-    return str(board.section("upload").get("method", "pio"))
+    return board.upload.method
 
 
 def _hint(board: Board) -> str:
-    hint = board.section("upload").get("hint")
+    hint = board.upload.hint
     return f"; {hint}" if hint else ""
 
 
 def esptool_images(build_dir: Path, board: Board) -> list[tuple[int, Path]]:
     """(offset, file) pairs to write, in flash order; missing files are an error."""
-    images = sorted((int(offset), build_dir / name) for name, offset in board.section("upload")["images"].items())
+    images = sorted((int(offset), build_dir / name) for name, offset in board.upload.images.items())
     missing = [str(path) for _, path in images if not path.is_file()]
     if missing:
         raise KwsError(f"{', '.join(missing)} not built; run `kws flash` (it builds first) or `pio run`")
@@ -51,9 +52,9 @@ def esptool_upload(build_dir: Path, board: Board, port: str, *, baud: int | None
     """Write the ESP32 images in ``build_dir`` through esptool (in-process)."""
     import esptool
 
-    upload = board.section("upload")
+    upload = board.upload
     argv = [
-        "--chip", str(upload["chip"]), "--port", port, "--baud", str(baud or upload.get("baud", 460800)),
+        "--chip", upload.chip, "--port", port, "--baud", str(baud or upload.baud or ESPTOOL_BAUD),
         "--connect-attempts", str(connect_attempts), "--before", "default-reset", "--after", "hard-reset",
         "write-flash", "--compress", "--flash-mode", "keep", "--flash-freq", "keep", "--flash-size", "keep",
     ]
@@ -64,7 +65,7 @@ def esptool_upload(build_dir: Path, board: Board, port: str, *, baud: int | None
     except esptool.FatalError as err:
         reason = str(err).splitlines()[0]
         if "Failed to connect" in reason or "No serial data" in reason:
-            raise KwsError(f"{port}: the {upload['chip']} does not answer ({reason}){_hint(board)}") from None
+            raise KwsError(f"{port}: the {upload.chip} does not answer ({reason}){_hint(board)}") from None
         raise KwsError(f"{port}: esptool failed: {reason}{_hint(board)}") from None
     except (serial.SerialException, OSError) as err:
         raise KwsError(f"{port}: the serial port failed during the upload ({err}); check the cable") from None
@@ -102,6 +103,6 @@ def _port_if_needed(board: Board) -> str | None:
     except UsageError:
         raise
     except KwsError:
-        if board.section("upload").get("needs_port", True):
+        if board.upload.needs_port:
             raise
         return None

@@ -77,7 +77,7 @@ def check_runtime(board: Board, runtime: str) -> None:
     file's reason from ``[runtime_notes]`` when it gives one)."""
     if runtime in board.runtimes:
         return
-    why = board.section("runtime_notes").get(runtime)
+    why = board.runtime_notes.get(runtime)
     raise KwsError(f"--board {board.name} does not support runtime {runtime}"
                    + (f": {why}" if why else f" (its runtimes: {', '.join(board.runtimes)})")
                    + f"; use --runtime {board.runtimes[0]} or another board")

@@ -185,7 +185,7 @@ def export_model(model: str | Path | bytes | TfliteModel, out_dir: str | Path, *
 def tflm_kernels(board: Board) -> str:
     """The optimized kernels the board's TFLM runs, when they request arena
     scratch kws accounts for (``[platformio.tflm] kernels``), else ""."""
-    kernels = str(board.section("platformio").get("tflm", {}).get("kernels", ""))
+    kernels = board.platformio.build("tflm").kernels
     if kernels and kernels not in KERNEL_SETS:
         raise KwsError(f"{board.path or board.name}: [platformio.tflm] kernels = {kernels!r} is unknown; "
                        f"use one of {', '.join(KERNEL_SETS)} or leave it out")
@@ -197,7 +197,7 @@ def board_tflm(board: Board | None) -> TflmDistribution:
     distribution``); upstream TFLM without a board or without the key."""
     if board is None:
         return UPSTREAM_TFLM
-    name = board.section("platformio").get("tflm", {}).get("distribution")
+    name = board.platformio.build("tflm").distribution
     return tflm_distribution(None if name is None else str(name), str(board.path or board.name))
 
 

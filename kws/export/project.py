@@ -31,6 +31,7 @@ from kws.audio.frontend_header import frontend_source_paths, render_frontend_hea
 from kws.audio.frontend_params import FrontendParams
 from kws.boards import Board, load_board
 from kws.errors import KwsError, UsageError
+from kws.export.board_fit import check_runtime
 from kws.export.exporter import MODEL_LIB, ExportResult
 from kws.export.owned import OwnedFolder
 from kws.export.render import environment
@@ -46,11 +47,6 @@ CORE_SOURCES = (
     "link/kws_link.c", "link/kws_link.h", "common/kws_smoothing.c", "common/kws_smoothing.h",
 )
 _APP_CONFIG = "kws_app_config.h"
-
-
-def local_platforms() -> dict[str, str]:
-    """Platforms shipped inside kws, by the name board files use."""
-    return {"kws-qemu": "symlink://" + str(templates_dir() / "platform")}
 
 
 @dataclass(frozen=True)
@@ -111,26 +107,25 @@ def _ini_value(value: Any) -> str:
 
 
 def _context(board: Board, export: ExportResult) -> dict[str, Any]:
-    pio = board.section("platformio")
-    runtime_pio = dict(pio.get(export.runtime, {}))
+    pio = board.platformio
+    runtime_pio = pio.build(export.runtime)
     smoothing = SmoothingParams.from_dict(export.smoothing) if export.smoothing else SmoothingParams()
-    platform = local_platforms().get(pio["platform"], pio["platform"])
-    options = {**pio.get("options", {}), **runtime_pio.get("options", {})}
+    options = {**pio.options, **runtime_pio.options}
     return {
         "board": board,
-        "mic": board.section("mic"),
-        "led": board.section("led"),
-        "serial": board.section("serial"),
-        "baud": board.section("serial").get("baud", 115200),
-        "upload_speed": board.section("upload").get("baud"),
+        "mic": board.mic,
+        "led": board.led,
+        "serial": board.serial,
+        "baud": board.serial.baud,
+        "upload_speed": board.upload.baud,
         "env": board.name,
-        "platform": platform,
-        "pio_board": pio["board"],
-        "framework": pio.get("framework", ""),
-        "build_flags": [*pio.get("build_flags", []), *runtime_pio.get("build_flags", [])],
-        "src_flags": pio.get("src_flags", []),
-        "lib_deps": runtime_pio.get("lib_deps", []),
-        "idf_components": runtime_pio.get("idf_components", {}),
+        "platform": pio.platform_spec,
+        "pio_board": pio.board,
+        "framework": pio.framework,
+        "build_flags": [*pio.build_flags, *runtime_pio.build_flags],
+        "src_flags": list(pio.src_flags),
+        "lib_deps": list(runtime_pio.lib_deps),
+        "idf_components": runtime_pio.idf_components,
         "options": sorted((k, _ini_value(v)) for k, v in options.items()),
         "kws_version": __version__,
         "runtime": export.runtime,
@@ -140,7 +135,7 @@ def _context(board: Board, export: ExportResult) -> dict[str, Any]:
         "smoothing_source": "from the model's metadata" if export.smoothing else "kws defaults; the model has none",
         "keyword_mask": keyword_mask(export.labels),
         "infer_every_frames": inference_period_frames(export.smoothing, export.frontend),
-        "has_mic": board.section("mic").get("type", "none") != "none",
+        "has_mic": board.mic.type != "none",
         "led_blink_ms": LED_BLINK_MS,
     }
 
@@ -178,8 +173,7 @@ def render_project(board: str | Board, export: ExportResult, out_dir: str | Path
     or created too."""
     board = board if isinstance(board, Board) else load_board(board)
     out = Path(out_dir) if out_dir is not None else export.out_dir
-    if export.runtime not in board.runtimes:
-        raise UsageError(f"--runtime {export.runtime}: board {board.name} supports {', '.join(board.runtimes)}")
+    check_runtime(board, export.runtime)
     env = environment()
     context = _context(board, export)
     src, root = _render_glue(env, _glue_dir(board), context)
