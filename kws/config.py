@@ -101,8 +101,9 @@ class Config:
         """Model output order: silence, unknown, then the keywords as manifest
         labels ('hey robot' -> 'hey_robot', as `kws data synth` names them)."""
         from kws.data.labels import label_for
+        from kws.model_card import model_labels
 
-        return ["_silence_", "_unknown_", *(label_for(word) for word in self.keywords)]
+        return model_labels([label_for(word) for word in self.keywords])
 
     def override(self, changes: dict[str, Any], names: dict[str, str] | None = None) -> "Config":
         """A copy with dotted keys replaced, skipping None values:

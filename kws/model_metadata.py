@@ -8,7 +8,7 @@ JSON blob in the flatbuffer's ``metadata`` table under the name
       "format": 1,
       "labels": ["_silence_", "_unknown_", "yes", "no"],   # output order
       "frontend": {...},          # FrontendParams.to_dict()
-      "smoothing": {              # posterior smoothing (kws/train/smoothing.py)
+      "smoothing": {              # posterior smoothing (kws.model_card.SmoothingParams)
         "average_window_ms": 1000, "threshold": 200,    # threshold: 0..255 score scale
         "suppression_ms": 1500, "minimum_count": 3, "inference_period_ms": 100
       },
@@ -34,13 +34,13 @@ import flatbuffers
 import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
-from kws.errors import KwsError
+from kws.errors import KwsError, UsageError
+from kws.model_card import SmoothingParams
 
 METADATA_NAME = "kws_metadata"
 FORMAT_VERSION = 1
 _FILE_IDENTIFIER = b"TFL3"
 _ALIGNMENT = 16
-SMOOTHING_KEYS = ("average_window_ms", "threshold", "suppression_ms", "minimum_count", "inference_period_ms")
 
 
 class _AlignedBufferT(schema.BufferT):
@@ -84,11 +84,13 @@ def validate_metadata(metadata: dict[str, Any]) -> None:
         raise KwsError("kws metadata: 'frontend' must be FrontendParams.to_dict()")
     smoothing = metadata.get("smoothing")
     if smoothing is not None:
-        missing = [k for k in SMOOTHING_KEYS if k not in smoothing]
+        missing = [k for k in SmoothingParams.keys() if k not in smoothing]
         if missing:
             raise KwsError(f"kws metadata: 'smoothing' lacks {', '.join(missing)}")
-        if not 0 <= int(smoothing["threshold"]) <= 255:
-            raise KwsError("kws metadata: smoothing threshold must be 0..255 (probability x 256)")
+        try:
+            SmoothingParams.from_dict(smoothing)
+        except (UsageError, ValueError, TypeError) as err:
+            raise KwsError(f"kws metadata: {err}") from None
 
 
 def write_metadata(tflite_bytes: bytes, metadata: dict[str, Any]) -> bytes:

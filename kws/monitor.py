@@ -34,7 +34,7 @@ from kws.audio.frontend import compute_features
 from kws.audio.frontend_params import FrontendParams
 from kws.audio.io import load_wav, write_wav
 from kws.data.folders import wav_files
-from kws.data.labels import normal_label
+from kws.data.labels import UNKNOWN, normal_label
 from kws.device.serial_link import FRAME_RECORD, ClipResult, LinkError, SerialLink
 from kws.errors import KwsError, UsageError
 
@@ -42,7 +42,6 @@ HEARD = re.compile(r"Heard (?P<word>[^\s()]{1,64}) \((?P<score>[0-9]{1,3}(?:\.[0
                    r"@(?P<ms>[0-9]{1,12})ms")
 STATUS = re.compile(r"Status load=(?P<load>[0-9]{1,6})% clock=(?P<mhz>[0-9]{1,6})MHz "
                     r"audio_ms=(?P<audio_ms>[0-9]{1,10}) dropped=(?P<dropped>[0-9]{1,10})")
-UNKNOWN = "_unknown_"
 
 
 @dataclass(frozen=True)

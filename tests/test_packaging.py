@@ -35,3 +35,12 @@ def test_wheel_contains_templates_boards_and_recipes(tmp_path):
     }
     assert shipped <= names
     assert not any("__pycache__" in n for n in names)
+
+
+def test_later_stages_do_not_import_training():
+    """Export, flashing and monitoring read what a model says about itself
+    (kws.model_card) and never pull in the training package (TensorFlow)."""
+    code = ("import sys, kws.export.flow, kws.export.verify, kws.device.session, kws.monitor, kws.cli.export_cmd; "
+            "print(sorted(m for m in sys.modules if m.startswith('kws.train') or m == 'tensorflow'))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

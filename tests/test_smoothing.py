@@ -11,14 +11,9 @@ import numpy as np
 import pytest
 
 from kws.resources import templates_dir
-from kws.train.smoothing import (
-    CAPACITY,
-    SmoothingParams,
-    averaged_stream,
-    detect,
-    detect_averaged,
-    keyword_mask,
-)
+from kws.model_card import SMOOTHING_CAPACITY as CAPACITY
+from kws.model_card import SmoothingParams, keyword_mask
+from kws.train.smoothing import averaged_stream, detect, detect_averaged
 
 LABELS = ["_silence_", "_unknown_", "yes", "no"]
 MASK = keyword_mask(LABELS)

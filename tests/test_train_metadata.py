@@ -65,3 +65,8 @@ def test_bad_inputs_are_one_line_errors(micro_speech: bytes) -> None:
         write_metadata(micro_speech, {**METADATA, "labels": ["yes", "yes"]})
     with pytest.raises(KwsError, match="threshold"):
         write_metadata(micro_speech, {**METADATA, "smoothing": {**METADATA["smoothing"], "threshold": 300}})
+    with pytest.raises(KwsError, match="minimum_count"):
+        write_metadata(micro_speech, {**METADATA, "smoothing": {**METADATA["smoothing"], "minimum_count": 0}})
+    with pytest.raises(KwsError, match="lacks suppression_ms"):
+        write_metadata(micro_speech, {**METADATA, "smoothing": {k: v for k, v in METADATA["smoothing"].items()
+                                                                 if k != "suppression_ms"}})

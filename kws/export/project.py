@@ -37,7 +37,7 @@ from kws.export.owned import OwnedFolder
 from kws.export.render import environment
 from kws.export.settings import inference_period_frames
 from kws.resources import templates_dir
-from kws.train.smoothing import SmoothingParams, keyword_mask
+from kws.model_card import SmoothingParams, keyword_mask
 
 PROJECT_FILE = "kws_project.json"
 LED_BLINK_MS = 200

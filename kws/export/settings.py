@@ -18,7 +18,7 @@ from kws.audio.frontend_params import FrontendParams
 from kws.errors import UsageError
 from kws.export.render import c_float, c_string
 from kws.export.tflite_model import Tensor, TfliteModel
-from kws.train.smoothing import SmoothingParams
+from kws.model_card import SmoothingParams
 
 _CTYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t"}
 

@@ -28,6 +28,7 @@ from kws.audio.frontend_params import FrontendParams
 from kws.audio.io import SAMPLE_RATE, load_wav
 from kws.cache import cache_dir, sha256_file
 from kws.data.manifest import SILENCE, Clip
+from kws.model_card import SILENCE_CLASS, UNKNOWN_CLASS, keyword_labels
 from kws.train.augment import AugmentConfig, Augmenter
 
 CLEAN = "clean"
@@ -50,8 +51,8 @@ class Example:
 def target_of(label: str, labels: Sequence[str]) -> int:
     """Class index of a manifest label for a model with ``labels``."""
     if label == SILENCE:
-        return 0
-    return labels.index(label) if label in labels[2:] else 1
+        return SILENCE_CLASS
+    return labels.index(label) if label in keyword_labels(labels) else UNKNOWN_CLASS
 
 
 def examples_from(clips: Sequence[Clip], labels: Sequence[str], manifest_dir: Path) -> list[Example]:

@@ -43,7 +43,7 @@ from kws.train.equalize import equalize
 from kws.train.fit import Checkpoints, FitOptions, Phase, TrainData, fit
 from kws.train.models import Architecture, build, candidates, fit_budget
 from kws.train.quantize import TflmModel, convert
-from kws.train.smoothing import SmoothingParams, keyword_mask
+from kws.model_card import SmoothingParams, keyword_mask, keyword_words
 
 log = logging.getLogger(__name__)
 
@@ -459,7 +459,7 @@ def evaluate_model(config: Config, model_path: Path, *, report_stem: str = "eval
     labels = metadata["labels"]
     frontend = FrontendParams.from_dict(metadata["frontend"])
     preset = PRESETS[config.train.preset]
-    config = config.override({"keywords": [label.replace("_", " ") for label in labels[2:]]})
+    config = config.override({"keywords": keyword_words(labels)})
     data = _select(config, preset, labels)
     store = FeatureStore(frontend, AugmentConfig(), _noises(config, data.train))
     x_test = _features(store, data.test, "test clips")

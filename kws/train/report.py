@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from kws.atomic import write_bytes_atomic, write_text_atomic
+from kws.model_card import keyword_labels
 
 
 def _figure_bytes(fig) -> bytes:
@@ -110,7 +111,7 @@ def _pct(value: float | None) -> str:
 def markdown(report: dict) -> str:
     """A human summary of the JSON report (training reports have more sections than eval ones)."""
     m, model = report["metrics"], report["model"]
-    lines = [f"# kws report: {', '.join(report['labels'][2:])}", ""]
+    lines = [f"# kws report: {', '.join(keyword_labels(report['labels']))}", ""]
     lines.append(f"- model: {model.get('description', model.get('architecture', '?'))}, "
                  f"{model['tflite_bytes']:,} bytes" + (f" (budget {model['size_budget']:,}), "
                                                       f"{model['params']:,} parameters, seed {model['seed']}"

@@ -17,43 +17,16 @@ both the same long score streams).
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from kws.errors import UsageError
+from kws.model_card import SMOOTHING_CAPACITY, SmoothingParams
 
-CAPACITY = 64        # KWS_SMOOTHING_MAX_RESULTS in the C code
 MAX_CLASSES = 32     # KWS_SMOOTHING_MAX_CLASSES
 _U32 = 0xFFFFFFFF
-
-
-@dataclass(frozen=True)
-class SmoothingParams:
-    """What the firmware needs; stored in the model metadata under ``smoothing``."""
-
-    average_window_ms: int = 1000
-    threshold: int = 200
-    suppression_ms: int = 1500
-    minimum_count: int = 3
-    inference_period_ms: int = 100
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.threshold <= 255:
-            raise UsageError(f"smoothing threshold {self.threshold}: use 0..255 (probability x 256)")
-        if self.average_window_ms <= 0 or self.suppression_ms < 0 or self.inference_period_ms <= 0:
-            raise UsageError("smoothing: average_window_ms and inference_period_ms must be positive, "
-                             "suppression_ms non-negative")
-        if not 1 <= self.minimum_count <= CAPACITY:
-            raise UsageError(f"smoothing minimum_count {self.minimum_count}: use 1..{CAPACITY}")
-
-    def to_dict(self) -> dict[str, int]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "SmoothingParams":
-        return cls(**{k: int(values[k]) for k in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
@@ -65,15 +38,10 @@ class Detection:
     time_ms: int
 
 
-def keyword_mask(labels: Sequence[str]) -> int:
-    """Bit i set when class i may be reported (its label does not start with '_')."""
-    return sum(1 << i for i, name in enumerate(labels) if not name.startswith("_"))
-
-
 class Smoother:
     """Streaming posterior smoothing, one call per inference."""
 
-    def __init__(self, params: SmoothingParams, num_classes: int, mask: int, capacity: int = CAPACITY) -> None:
+    def __init__(self, params: SmoothingParams, num_classes: int, mask: int, capacity: int = SMOOTHING_CAPACITY) -> None:
         if not 1 <= num_classes <= MAX_CLASSES:
             raise UsageError(f"smoothing: {num_classes} classes; the firmware supports 1..{MAX_CLASSES}")
         self.params = params
