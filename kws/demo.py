@@ -53,8 +53,8 @@ class DemoResult:
     model: Path | None = None
     model_bytes: int = 0
     labels: tuple[str, ...] = ()
-    heard: list[str] = field(default_factory=list)
-    streamed: list[str] = field(default_factory=list)
+    heard: list[str] = field(default_factory=list)      # keywords the device reported, in order
+    streamed: list[str] = field(default_factory=list)   # keywords in the live stream, in order
     device_accuracy: float | None = None
     host_accuracy: float | None = None
     bit_exact_clips: int = 0
@@ -65,9 +65,14 @@ class DemoResult:
     reports: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def heard_each_once(self) -> bool:
+        """Every streamed keyword reported exactly once, in order, and nothing else."""
+        return bool(self.streamed) and self.heard == self.streamed
+
     def to_dict(self) -> dict:
-        return {k: (str(v) if isinstance(v, Path) else [str(p) for p in v] if k == "reports" else v)
-                for k, v in dataclasses.asdict(self).items()}
+        return {**{k: (str(v) if isinstance(v, Path) else [str(p) for p in v] if k == "reports" else v)
+                   for k, v in dataclasses.asdict(self).items()}, "heard_each_once": self.heard_each_once}
 
 
 def _timed(result: DemoResult, stage: str, say: Callable[[str], None]):
@@ -176,8 +181,9 @@ def run_demo(folder: Path, *, quick: bool = False, seed: int = 1,
     with _timed(result, "5/5 on the device: live stream, then held-out clips over the serial link", say):
         wav, result.streamed = live_stream(clips, result.labels, folder / "build" / "demo_stream.wav")
         def collect(line: str) -> None:
-            if parse_heard(line):
-                result.heard.append(line.strip())
+            heard = parse_heard(line)
+            if heard:
+                result.heard.append(heard.word)
                 say(f"  [green]{line.strip()}[/green]")
 
         with open_session(project, board) as link:
