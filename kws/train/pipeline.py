@@ -34,6 +34,7 @@ from kws.export.c_codegen import lower_model
 from kws.export.compute import WARN_LOAD, Load, Work, lightest_load
 from kws.export.tflite_model import read_model
 from kws.model_metadata import read_metadata, write_metadata
+from kws.data import negatives
 from kws.train import evaluate, report, streaming
 from kws.train.augment import AugmentConfig, Augmenter, load_noises
 from kws.train.dataset import (Example, FeatureStore, class_counts, class_weights, examples_from, load_clip,
@@ -43,6 +44,7 @@ from kws.train.fit import Checkpoints, FitOptions, Phase, TrainData, fit
 from kws.train.models import Architecture, build, candidates, fit_budget
 from kws.train.quantize import TflmModel, convert
 from kws.train.smoothing import SmoothingParams, keyword_mask
+from kws.train.verdict import Facts, Verdict, judge
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,7 @@ class TrainResult:
     seconds: float
     size_bytes: int
     architecture: dict = field(default_factory=dict)
+    verdict: Verdict | None = None
 
 
 @dataclass
@@ -107,7 +110,10 @@ def _select(config: Config, preset: Preset, labels: list[str]) -> _Data:
     counts = class_counts(train, len(labels))
     missing = [labels[i] for i in range(2, len(labels)) if counts[i] == 0]
     if missing:
-        raise KwsError(f"{manifest}: no training clips for {', '.join(missing)}; add some with "
+        elsewhere = sorted({e.split for e in examples if e.word in missing})
+        hint = (f" (their clips are all in {'/'.join(elsewhere)}: re-import them with "
+                "`kws data import DIR --split train`)" if elsewhere else "")
+        raise KwsError(f"{manifest}: no training clips for {', '.join(missing)}{hint}; add some with "
                        f"`kws data synth --words {','.join(missing)}` or `kws data record`")
     train = _cap_unknown(train, preset.unknown_ratio)
     counts = class_counts(train, len(labels))
@@ -281,7 +287,9 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
     labels = config.labels
     seed = config.model.seed
     frontend = FrontendParams()
+    added = _add_negatives(config)
     data = _select(config, preset, labels)
+    tts_only = _tts_only(data.train, labels)
     augment = AugmentConfig()
     store = FeatureStore(frontend, augment, _noises(config, data.train), jobs=jobs)
     log.info("data: %d train (%d real), %d val, %d test examples", len(data.train),
@@ -365,9 +373,50 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
         "streaming": stream_report,
         "seconds": seconds,
     }
+    verdict = judge(_facts(config, data, labels, metrics, stream_report, added, tts_only))
+    summary["verdict"] = verdict.to_dict()
+    summary["data"].update(negatives_added=added, tts_only=tts_only)
     plots = _plots(summary, labels)
     paths = report.write_report(summary, config.paths.reports, report_stem or "train", plots)
-    return TrainResult(model_path, paths, _headline(metrics, stream_report), seconds, len(tflite), arch.to_dict())
+    return TrainResult(model_path, paths, _headline(metrics, stream_report), seconds, len(tflite), arch.to_dict(),
+                       verdict)
+
+
+def _add_negatives(config: Config) -> int:
+    """TTS negatives when the training split lacks non-keyword speech (and they are not
+    turned off); how many clips were added."""
+    if not config.train.negatives:
+        return 0
+    added = negatives.top_up(config.data.manifest, config.keywords)
+    if added is None:
+        return 0
+    log.info("the training split has too little non-keyword speech: added %d TTS clips of %d words and phrases "
+             "(%d voices; near-misses of the keywords: %s) to %s; --no-negatives turns this off", added.clips,
+             added.phrases, added.identities, ", ".join(added.near_misses[:8]), config.data.manifest)
+    return added.clips
+
+
+def _tts_only(train: list[Example], labels: list[str]) -> list[str]:
+    """Labels (keywords and _unknown_) with no training clip from a real speaker; says so."""
+    real = {e.target for e in train if not e.synthetic}
+    names = [labels[i] for i in range(1, len(labels)) if i not in real]
+    if names:
+        log.info("no training clips from real speakers for %s: TTS voices only (import or record real speech "
+                 "with `kws data import DIR --split train` or `kws data record`)", ", ".join(names))
+    return names
+
+
+def _facts(config: Config, data: _Data, labels: list[str], metrics: dict, stream_report: dict | None,
+           added: int, tts_only: list[str]) -> Facts:
+    counts = class_counts(data.train, len(labels))
+    test = (stream_report or {}).get("test", {})
+    return Facts(keyword_clips={labels[i]: int(counts[i]) for i in range(2, len(labels))},
+                 keyword_voices={labels[i]: len({e.speaker for e in data.train if e.target == i})
+                                 for i in range(2, len(labels))},
+                 negatives=int(counts[1]), accuracy=metrics["int8"]["accuracy"], test_count=metrics["test_count"],
+                 test_is_real=data.test_is_real, target_fa_per_hour=config.train.target_fa_per_hour,
+                 fa_per_hour=test.get("fa_per_hour"), detection_rate=test.get("detection_rate"),
+                 negatives_added=added, negatives_off=not config.train.negatives, tts_only=tts_only)
 
 
 def _headline(metrics: dict, stream_report: dict | None) -> dict:

@@ -111,6 +111,8 @@ def markdown(report: dict) -> str:
     """A human summary of the JSON report (training reports have more sections than eval ones)."""
     m, model = report["metrics"], report["model"]
     lines = [f"# kws report: {', '.join(report['labels'][2:])}", ""]
+    if report.get("verdict"):
+        lines += [f"**{report['verdict']['line']}**", ""]
     lines.append(f"- model: {model.get('description', model.get('architecture', '?'))}, "
                  f"{model['tflite_bytes']:,} bytes" + (f" (budget {model['size_budget']:,}), "
                                                       f"{model['params']:,} parameters, seed {model['seed']}"
