@@ -72,6 +72,11 @@ def divert(path: Path) -> None:
     os.close(log_fd)
 
 
+def show_everything() -> None:
+    """For --debug: let TensorFlow log at its most detailed (unless the user chose a level)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
+
+
 def _ours(record: logging.LogRecord) -> bool:
     return record.name == "kws" or record.name.startswith("kws.")
 

@@ -66,7 +66,9 @@ def _register_subcommands() -> None:
 def main() -> None:
     """Console entry point with the project's error policy: usage errors exit
     2 (typer/click), user errors print one line and exit 1 (or 2)."""
-    if DEBUG_FLAG not in sys.argv[1:]:
+    if DEBUG_FLAG in sys.argv[1:]:
+        logs.show_everything()
+    else:
         logs.divert(logs.log_path())
     _register_subcommands()
     try:
