@@ -70,7 +70,7 @@ def speech_commands_cmd(
 
 @data_app.command("import")
 def import_cmd(
-    folder: Path = typer.Argument(..., help="Folder of <label>/*.wav (Speech Commands layout works as is)."),
+    folder: Path = typer.Argument(..., help="Folder of `<label>/*.wav` (Speech Commands layout works as is)."),
     split: str = typer.Option(None, "--split", help="Put every clip in this split (train, val or test)."),
     manifest: Path = MANIFEST,
 ) -> None:
