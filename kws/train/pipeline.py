@@ -1,12 +1,13 @@
 """``train_model(config)``: manifest -> features -> sized model -> int8 .tflite -> reports.
 
 The library entry point behind ``kws train`` (and the demo).  Steps:
-select examples by split (train; speaker-disjoint val for early stopping;
+add TTS negatives when the training split lacks non-keyword speech
+(``kws.data.negatives``), select examples by split (train; speaker-disjoint val for early stopping;
 real test speakers for the headline numbers), compute or reuse cached
 features, pick the architecture that fits the size budget, train, convert
 to int8 with metadata, score float and int8 (TFLM) on the test clips,
-evaluate streaming audio and tune the detection threshold, write the model
-and the reports.  ``evaluate_model`` re-scores an existing .tflite.
+evaluate streaming audio and tune the detection threshold, judge the run
+(``verdict.py``), write the model and the reports.  ``evaluate_model`` re-scores an existing .tflite.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from kws.atomic import write_bytes_atomic
 from kws.audio.frontend_params import FrontendParams
 from kws.boards import Board, load_board
 from kws.config import Config
+from kws.data import negatives
 from kws.data.cache import JsonStore
 from kws.data.manifest import SILENCE, read_manifest
 from kws.data.progress import bar
@@ -34,7 +36,6 @@ from kws.export.c_codegen import lower_model
 from kws.export.compute import WARN_LOAD, Load, Work, lightest_load
 from kws.export.tflite_model import read_model
 from kws.model_metadata import read_metadata, write_metadata
-from kws.data import negatives
 from kws.train import evaluate, report, streaming
 from kws.train.augment import AugmentConfig, Augmenter, load_noises
 from kws.train.dataset import (Example, FeatureStore, class_counts, class_weights, examples_from, load_clip,
