@@ -66,3 +66,18 @@ def test_real_non_keyword_speech_is_not_the_keyword(trained, dev_set: Path) -> N
     predicted = TflmModel(result.tflite.read_bytes()).scores(features).argmax(1)
     rejected = float(np.mean(predicted < 2))
     assert len(paths) > 800 and rejected >= 0.95, rejected
+
+
+def test_a_keyword_without_real_test_speakers_is_tested_on_tts_voices() -> None:
+    from kws.train.pipeline import _real_first
+
+    def ex(target: int, synthetic: bool, n: int) -> list[Example]:
+        return [Example(key=f"{target}{synthetic}{i}", target=target, split="test", synthetic=synthetic, speaker="")
+                for i in range(n)]
+
+    # real Speech Commands speakers in test (other words), "hey robot" only from TTS voices
+    chosen, lacking = _real_first(ex(1, False, 50) + ex(1, True, 30) + ex(2, True, 10) + ex(3, False, 5)
+                                  + ex(3, True, 7))
+    assert lacking == [2]
+    assert sum(e.target == 2 for e in chosen) == 10 and sum(e.target == 1 for e in chosen) == 50
+    assert all(not e.synthetic for e in chosen if e.target != 2)

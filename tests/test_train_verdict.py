@@ -48,3 +48,8 @@ def test_false_accepts_near_the_target_are_fine() -> None:
     assert judge(replace(GOOD, fa_per_hour=5.9)).usable            # within 3x the target of 2
     assert not judge(replace(GOOD, fa_per_hour=6.5)).usable
     assert judge(replace(GOOD, target_fa_per_hour=0.5, fa_per_hour=2.4)).usable  # within target + 2
+
+
+def test_keywords_without_real_test_speakers_are_named() -> None:
+    verdict = judge(replace(GOOD, tts_tested=["hey_robot"]))
+    assert verdict.usable and "hey_robot measured on TTS voices only" in verdict.line

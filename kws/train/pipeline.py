@@ -99,6 +99,15 @@ class _Data:
     test: list[Example]         # headline numbers: real held-out speakers when there are any
     test_all: list[Example]     # test stream fillers: every test clip (real and TTS)
     test_is_real: bool
+    tts_tested: list[str] = field(default_factory=list)  # keywords whose test clips are TTS voices only
+
+
+def _real_first(examples: list[Example]) -> tuple[list[Example], list[int]]:
+    """The real speakers' clips plus the TTS clips of keywords that have no real
+    ones (a custom keyword is still measured); (clips, those keywords' targets)."""
+    real = [e for e in examples if not e.synthetic]
+    lacking = sorted({e.target for e in examples if e.target >= 2} - {e.target for e in real})
+    return real + [e for e in examples if e.synthetic and e.target in lacking], lacking
 
 
 def _select(config: Config, preset: Preset, labels: list[str]) -> _Data:
@@ -121,22 +130,22 @@ def _select(config: Config, preset: Preset, labels: list[str]) -> _Data:
     silence_needed = max(0, int(counts[2:].mean()) - int(counts[0]))
     train += silence_examples(silence_needed, "train", config.model.seed)
     val_all = [e for e in examples if e.split == "val"]
-    real_val = [e for e in val_all if not e.synthetic]
-    val = real_val if len(real_val) >= 20 else val_all
+    real_val, _ = _real_first(val_all)
+    val = real_val if sum(not e.synthetic for e in real_val) >= 20 else val_all
     if not val:
         raise KwsError(f"{manifest}: no validation clips (split 'val'); import or synthesize more speakers/voices "
                        "so the speaker hash puts some in val")
     test_all = [e for e in examples if e.split == "test"]
-    test = [e for e in test_all if not e.synthetic]
-    test_is_real = bool(test)
-    if not test:
-        test = test_all
+    test, tts_tested = _real_first(test_all)
+    test_is_real = any(not e.synthetic for e in test)
+    if not test_is_real:
+        test, tts_tested = test_all, list(range(2, len(labels)))
     if not test:
         raise KwsError(f"{manifest}: no test clips (split 'test'); import or synthesize more speakers/voices")
     if preset.max_per_class:
         val, val_all, test, test_all = (_cap(x, preset.max_per_class, i)
                                         for i, x in enumerate((val, val_all, test, test_all)))
-    return _Data(train, val, val_all, test, test_all, test_is_real)
+    return _Data(train, val, val_all, test, test_all, test_is_real, [labels[i] for i in tts_tested])
 
 
 def _cap(examples: list[Example], per_class: int, seed: int) -> list[Example]:
@@ -365,7 +374,7 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
                   "size_budget": config.model.size_budget, "seed": seed, "load": load.to_dict()},
         "data": {"manifest": str(config.data.manifest), "train": len(data.train),
                  "train_real": int((~synthetic).sum()), "val": len(data.val), "test": len(data.test),
-                 "test_is_real": data.test_is_real, "data_sha256": data_sha},
+                 "test_is_real": data.test_is_real, "tts_tested": data.tts_tested, "data_sha256": data_sha},
         "training": {"epochs_run": fitted.epochs_run, "best_epoch": fitted.best_epoch,
                      "best_val_accuracy": fitted.best_val_accuracy, "resumed_from": fitted.resumed_from,
                      "history": fitted.history, "seconds": fit_seconds,
@@ -415,7 +424,7 @@ def _facts(config: Config, data: _Data, labels: list[str], metrics: dict, stream
                  keyword_voices={labels[i]: len({e.speaker for e in data.train if e.target == i})
                                  for i in range(2, len(labels))},
                  negatives=int(counts[1]), accuracy=metrics["int8"]["accuracy"], test_count=metrics["test_count"],
-                 test_is_real=data.test_is_real, target_fa_per_hour=config.train.target_fa_per_hour,
+                 test_is_real=data.test_is_real, tts_tested=data.tts_tested, target_fa_per_hour=config.train.target_fa_per_hour,
                  fa_per_hour=test.get("fa_per_hour"), detection_rate=test.get("detection_rate"),
                  negatives_added=added, negatives_off=not config.train.negatives, tts_only=tts_only)
 

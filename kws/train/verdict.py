@@ -35,6 +35,7 @@ class Facts:
     detection_rate: float | None = None
     negatives_added: int = 0            # TTS negatives synthesized by this run
     negatives_off: bool = False         # --no-negatives
+    tts_tested: list[str] = field(default_factory=list)  # keywords without real test speakers (TTS voices)
     tts_only: list[str] = field(default_factory=list)  # labels with no real-speaker training clips
 
 
@@ -90,6 +91,9 @@ def judge(facts: Facts) -> Verdict:
         notes.append(f"added {facts.negatives_added} TTS negatives; --no-negatives turns this off")
     if not facts.test_is_real:
         notes.append("measured on TTS voices only: `kws data import DIR --split test` measures real speech")
+    elif facts.tts_tested:
+        notes.append(f"{', '.join(facts.tts_tested)} measured on TTS voices only: record some real takes "
+                     "(`kws data record`) to measure real speech")
     if facts.tts_only:
         notes.append(f"no real speakers in training for {', '.join(facts.tts_only)}")
     return Verdict(not problems, problems, notes)
