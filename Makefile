@@ -15,7 +15,7 @@ demo: setup
 	$(KWS) demo
 
 bench: setup
-	$(PY) -m kws.bench $(AREAS)
+	$(PY) -m bench $(AREAS)
 
 clean:
 	rm -rf build reports .pytest_cache

@@ -77,6 +77,15 @@ class PathsConfig:
     build: Path = Path("build")
     reports: Path = Path("reports")
 
+    @property
+    def model(self) -> Path:
+        """Where `kws train` writes the model and the later stages look for it."""
+        return self.build / "model.tflite"
+
+    def firmware(self, board: str) -> Path:
+        """The firmware project `kws export` writes for ``board``."""
+        return self.build / "firmware" / board
+
 
 @dataclass(frozen=True)
 class Config:
@@ -94,7 +103,7 @@ class Config:
     def labels(self) -> list[str]:
         """Model output order: silence, unknown, then the keywords as manifest
         labels ('hey robot' -> 'hey_robot', as `kws data synth` names them)."""
-        from kws.data.manifest import label_for
+        from kws.data.labels import label_for
 
         return ["_silence_", "_unknown_", *(label_for(word) for word in self.keywords)]
 

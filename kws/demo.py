@@ -141,8 +141,7 @@ def run_demo(folder: Path, *, quick: bool = False, seed: int = 1,
     """Run every stage; ``say`` receives progress lines (rich markup)."""
     from kws.device.build import elf_size
     from kws.device.session import flash, identify, open_session
-    from kws.export.exporter import export_model
-    from kws.export.project import render_project
+    from kws.export.flow import export_project
     from kws.monitor import evaluate, parse_heard, stream_wav, watch, write_report
     from kws.train import train_model
 
@@ -163,8 +162,7 @@ def run_demo(folder: Path, *, quick: bool = False, seed: int = 1,
     result.reports += list(trained.reports.values())
 
     with _timed(result, f"3/5 export: runtime c for {DEMO_BOARD}", say):
-        exported = export_model(trained.tflite, config.paths.build / "firmware" / DEMO_BOARD, runtime="c", board=board)
-        project = render_project(board, exported)
+        exported, project = export_project(trained.tflite, board, config.paths.firmware(DEMO_BOARD), runtime="c")
     result.labels = tuple(project.labels)
 
     with _timed(result, "4/5 build + boot: PlatformIO (offline), then QEMU", say):

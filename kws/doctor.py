@@ -12,8 +12,9 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from kws.boards import list_boards
+from kws.boards import Board, list_boards
 from kws.device.ports import board_usb_ids, list_ports
+from kws.errors import KwsError
 
 SETUP_HINT = "run `make setup` (tools/setup.sh) in the kws checkout"
 
@@ -142,12 +143,36 @@ def check_serial() -> list[Check]:
     return checks
 
 
-def run_checks() -> list[Check]:
-    """Every check, in the order of the kws flow."""
+def check_board_platform(board: Board) -> Check:
+    """Are the PlatformIO platform, toolchain and framework of ``board``
+    installed, or can its first build download them?"""
+    from kws.device.platform_packages import describe, missing_packages, registry_error
+
+    name = f"platformio packages for {board.name}"
+    if board.emulated:
+        return Check(name, True, "local platform and the system arm-none-eabi-gcc: nothing to download")
+    try:
+        missing = missing_packages(board)
+    except KwsError as err:
+        return Check(name, False, str(err), "the first `kws flash` of this board will tell", required=False)
+    if not missing:
+        return Check(name, True, "installed: builds work offline")
+    what = describe(missing)
+    offline = registry_error()
+    if offline:
+        return Check(name, False, f"not installed: {what}; the PlatformIO registry is unreachable ({offline})",
+                     f"connect to the internet once and run `kws flash --board {board.name}` "
+                     "(its first build downloads them; later builds work offline)")
+    return Check(name, True, f"not installed yet: the first build downloads {what} (the registry answers)")
+
+
+def run_checks(boards: list[Board] | None = None) -> list[Check]:
+    """Every check, in the order of the kws flow; with ``boards``, whether each can be built for."""
     return [
         *check_python(),
         check_tensorflow(),
         check_platformio(),
+        *(check_board_platform(board) for board in boards or []),
         *check_tools(),
         *check_serial(),
     ]

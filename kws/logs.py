@@ -32,7 +32,7 @@ _TAG = "_kws_handler"
 def log_path() -> Path:
     """The log file of the project in the current folder (else of the kws cache)."""
     from kws.config import DEFAULT_CONFIG, load_config
-    from kws.data.cache import cache_dir
+    from kws.cache import cache_dir
     from kws.errors import KwsError
 
     if DEFAULT_CONFIG.is_file():

@@ -34,10 +34,12 @@ from kws.audio.frontend import compute_features
 from kws.audio.frontend_params import FrontendParams
 from kws.audio.io import load_wav, write_wav
 from kws.data.folders import wav_files
+from kws.data.labels import normal_label
 from kws.device.serial_link import FRAME_RECORD, ClipResult, LinkError, SerialLink
 from kws.errors import KwsError, UsageError
 
-HEARD = re.compile(r"^Heard (?P<word>\S+) \((?P<score>[0-9.]+)\) @(?P<ms>\d+)ms$")
+HEARD = re.compile(r"Heard (?P<word>[^\s()]{1,64}) \((?P<score>[0-9]{1,3}(?:\.[0-9]{1,6})?)\) "
+                   r"@(?P<ms>[0-9]{1,12})ms")
 STATUS = re.compile(r"Status load=(?P<load>[0-9]{1,6})% clock=(?P<mhz>[0-9]{1,6})MHz "
                     r"audio_ms=(?P<audio_ms>[0-9]{1,10}) dropped=(?P<dropped>[0-9]{1,10})")
 UNKNOWN = "_unknown_"
@@ -51,7 +53,8 @@ class Detection:
 
 
 def parse_heard(line: str) -> Detection | None:
-    found = HEARD.match(line)
+    """A ``Heard <word> (<score>) @<ms>ms`` line, or None for anything else (a damaged one too)."""
+    found = HEARD.fullmatch(line)
     return Detection(found["word"], float(found["score"]), int(found["ms"])) if found else None
 
 
@@ -82,14 +85,23 @@ def parse_status(line: str) -> Status | None:
     return Status(int(found["load"]), int(found["mhz"]), int(found["audio_ms"]), int(found["dropped"]))
 
 
+def damaged(line: str) -> bool:
+    """A line that claims to be a detection or a status report but does not parse."""
+    return line.startswith(("Heard", "Status")) and parse_heard(line) is None and parse_status(line) is None
+
+
 def watch(link: SerialLink, *, expect: str | None = None, timeout: float | None = None,
           show: Callable[[str], None] = print) -> Detection | None:
     """Show every line from the device; return the first detection of
-    ``expect`` (None at the timeout, or when nothing is expected)."""
+    ``expect`` (None at the timeout, or when nothing is expected). Damaged
+    detection and status lines are not shown: they count in ``link.skipped``."""
     deadline = time.monotonic() + timeout if timeout is not None else float("inf")
     while (left := deadline - time.monotonic()) > 0:
         line = link.next_line(min(left, 1.0))
         if line is None:
+            continue
+        if damaged(line):
+            link.skipped += 1
             continue
         show(line)
         heard = parse_heard(line)
@@ -172,7 +184,7 @@ def eval_clips(folder: str | Path, labels: tuple[str, ...], limit: int | None = 
     index = {label: i for i, label in enumerate(labels)}
     clips = []
     for relative in wav_files(root):
-        truth = index.get(relative.parts[0], index.get(UNKNOWN))
+        truth = index.get(normal_label(relative.parts[0]), index.get(UNKNOWN))
         if truth is not None:
             clips.append((root / relative, truth))
     if not clips:

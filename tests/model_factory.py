@@ -114,6 +114,23 @@ def dense_stack(classes: int = 5, units: int = 9, seed: int = 0):
     return keras.Model(inputs, layers.Dense(classes)(x), name="dense_stack")
 
 
+def cancelling_dense(classes: int = 4, seed: int = 0):
+    """Two frozen Dense layers: the first copies the pooled input twice, the
+    second weighs the copies nearly oppositely, so its output range is tiny
+    next to input x filter scales and its requantization multiplier is above
+    1 (a left shift); the first has an ordinary multiplier below 1."""
+    keras, layers, inputs = _start(seed)
+    x = layers.Flatten()(layers.AveragePooling2D((7, 8))(inputs))
+    width = int(x.shape[-1])
+    copy, mix = layers.Dense(2 * width, trainable=False), layers.Dense(classes, trainable=False)
+    outputs = mix(copy(x))
+    copy.set_weights([np.concatenate([np.eye(width), np.eye(width)], axis=1).astype(np.float32),
+                      np.zeros(2 * width, np.float32)])
+    half = np.random.default_rng(seed).uniform(-1.0, 1.0, (width, classes)).astype(np.float32)
+    mix.set_weights([np.concatenate([half, -half * 0.9999]), np.zeros(classes, np.float32)])
+    return keras.Model(inputs, outputs, name="cancelling_dense")
+
+
 def _random_features(count: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).uniform(0.0, 26.0, (count, *INPUT_SHAPE)).astype(np.float32)
 
@@ -147,7 +164,8 @@ def to_int8_tflite(model, seed: int = 0, fit_steps: int = 4, per_channel_dense: 
 
 BUILDERS: dict[str, Callable] = {"ds_cnn": ds_cnn, "tiny_conv": tiny_conv, "all_ops": all_ops,
                                  "ds_cnn_stream": lambda seed=0: ds_cnn(streamable=True, seed=seed),
-                                 "stream_ops": stream_ops, "conv_shapes": conv_shapes, "dense_stack": dense_stack}
+                                 "stream_ops": stream_ops, "conv_shapes": conv_shapes, "dense_stack": dense_stack,
+                                 "cancelling_dense": cancelling_dense}
 PER_TENSOR_DENSE = frozenset({"dense_stack"})
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import kws.bench as runner
+import bench.runner as runner
 
 
 def _area(value: float):
@@ -20,10 +20,10 @@ def _area(value: float):
 
 def test_subset_rerun_keeps_other_areas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runner, "OUT_DIR", tmp_path)
-    modules = {"kws.audio.bench": _area(1.0), "kws.train.bench": _area(2.0)}
+    modules = {"bench.audio": _area(1.0), "bench.train": _area(2.0)}
     monkeypatch.setattr(runner.importlib, "import_module", modules.__getitem__)
     assert runner.main(["audio", "train"]) == 0
-    modules["kws.train.bench"] = _area(3.0)
+    modules["bench.train"] = _area(3.0)
     assert runner.main(["train"]) == 0
     rows = json.loads((tmp_path / "results.json").read_text())["rows"]
     assert [(r["area"], r["value"]) for r in rows] == [("audio", 1.0), ("train", 3.0)]
@@ -33,7 +33,7 @@ def test_subset_rerun_keeps_other_areas(tmp_path: Path, monkeypatch: pytest.Monk
     def broken() -> list[dict]:
         raise RuntimeError("benchmark crashed")
 
-    modules["kws.audio.bench"] = types.SimpleNamespace(run=broken)
+    modules["bench.audio"] = types.SimpleNamespace(run=broken)
     assert runner.main(["audio"]) == 1  # a failed re-run keeps the area's previous rows
     rows = json.loads((tmp_path / "results.json").read_text())["rows"]
     assert [(r["area"], r["value"]) for r in rows] == [("audio", 1.0), ("train", 3.0)]

@@ -17,7 +17,7 @@ import pytest
 from kws.audio.frontend_params import FrontendParams
 from kws.config import load_config
 from kws.data import negatives, synth
-from kws.data.cache import sha256_file
+from kws.cache import sha256_file
 from kws.data.manifest import SILENCE, read_manifest
 from kws.data.project import Batch, save
 from kws.train.augment import AugmentConfig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kws.data import bench
+from bench import data as bench
 
 
 def test_bench_rows(dev_set: Path) -> None:

@@ -17,6 +17,7 @@ import soundfile as sf
 from kws.data.folders import import_folder, speaker_of
 from kws.data.manifest import read_manifest
 from kws.data.project import Batch, save
+from wav_maker import write_clip
 
 KWS = Path(sys.executable).parent / "kws"
 
@@ -54,7 +55,10 @@ def test_dev_set_imports_as_is(dev_set: Path, tmp_path: Path) -> None:
     with open(tmp_path / "data" / "rejected.csv", newline="") as handle:
         rejected = list(csv.DictReader(handle))
     assert len(clips) + len(rejected) == len(before)
-    assert all("clipped" in r["reason"] for r in rejected)
+    duplicates = [r for r in rejected if r["reason"].startswith("duplicate: same bytes as ")]
+    assert len(duplicates) == 34  # Speech Commands holds byte-identical takes; one row per content
+    assert all("clipped" in r["reason"] for r in rejected if r not in duplicates)
+    assert len({c.sha256 for c in clips}) == len(clips)
     assert "class balance" in done.stdout and "yes" in done.stdout
     assert {p: p.stat().st_mtime_ns for p in dev_set.rglob("*.wav")} == before
 
@@ -117,10 +121,15 @@ def test_reimport_replaces_rows_and_keeps_other_sources(dev_set: Path, tmp_path:
     shutil.copytree(dev_set / "go", other / "go")
     second = Batch(manifest)
     import_folder(other, second, tmp_path / "silence2")
-    assert save(second).total == count + len(second.clips)
+    saved = save(second)  # a copy adds no row: its clips are byte-identical to imported ones
+    assert saved.total == count and saved.added == 0 and saved.duplicates == len(second.clips)
+    write_clip(other / "go" / "mine.wav", 77)  # one new take
     third = Batch(manifest)
     import_folder(other, third, tmp_path / "silence2")
-    assert save(third).total == count + len(second.clips)  # no duplicates
+    assert save(third).total == count + 1
+    fourth = Batch(manifest)
+    import_folder(other, fourth, tmp_path / "silence2")
+    assert save(fourth).total == count + 1  # no duplicates
 
 
 def test_missing_or_empty_folder_is_one_line_error(tmp_path: Path) -> None:

@@ -67,8 +67,8 @@ def main_archive() -> bytes:
 def test_archive() -> bytes:
     """The canonical test set: clips of test speakers, other words under _unknown_."""
     a, b = [s for s in SPEAKERS if split_for(s) == "test"][:2]
-    return _tar({f"yes/{a}_nohash_0.wav": _wav(5), f"no/{b}_nohash_0.wav": _wav(6),
-                 f"_unknown_/cat_{a}_nohash_1.wav": _wav(7), "_silence_/0.wav": _wav(8)})
+    return _tar({f"yes/{a}_nohash_0.wav": _wav(9005), f"no/{b}_nohash_0.wav": _wav(9006),
+                 f"_unknown_/cat_{a}_nohash_1.wav": _wav(9007), "_silence_/0.wav": _wav(9008)})
 
 
 test_archive.__test__ = False  # a builder, not a test

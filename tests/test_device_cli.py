@@ -124,6 +124,7 @@ def test_flash_real_board_without_port_says_what_to_do(workdir):
     done = kws("flash", "--board", "esp32", "--no-build", cwd=workdir, timeout=60)
     assert done.returncode == 1
     assert "no serial port of a esp32 found" in done.stderr and "--port" in done.stderr
+    assert "uploading what was built last" in done.stdout and "building" not in done.stdout
 
 
 def test_boards_lists_every_profile(workdir):

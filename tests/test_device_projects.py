@@ -100,3 +100,65 @@ def test_shared_core_compiles_without_warnings(projects, target, tmp_path):
         done = subprocess.run([*compiler, *WARNINGS, "-O2", *includes, "-c", str(source),
                                "-o", str(tmp_path / (source.stem + ".o"))], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, f"{target} {source.name}: {done.stderr}"
+
+
+def test_stm32_and_rp2040_build_without_the_nano_only_tflm_library(projects, model, tmp_path):
+    """The pinned TFLM Arduino library cannot build for them: runtime c only,
+    and asking for tflm is one line saying why."""
+    from kws.errors import KwsError
+
+    for name in ("stm32", "rp2040"):
+        assert load_board(name).runtimes == ("c",)
+        ini = (projects[name, "c"].path / "platformio.ini").read_text()
+        assert "tflite-micro-arduino-examples" not in ini and "lib_compat_mode" not in ini
+        with pytest.raises(KwsError, match=rf"^--board {name} does not support runtime tflm: the TFLM Arduino "
+                                           r"library kws pins builds only for the Nano 33 BLE.*; use --runtime c"):
+            export_model(model, tmp_path / name, runtime="tflm", board=name, labels=LABELS)
+    assert "tflite-micro-arduino-examples" in (projects["nano33ble", "tflm"].path / "platformio.ini").read_text()
+
+
+def test_stm32_serial_receive_buffer_holds_the_link_window(projects):
+    """STM32duino's SERIAL_RX_BUFFER_SIZE (64 by default) is raised so that the
+    frames the link keeps in flight fit, as the board file declares."""
+    import re
+
+    from kws.device.serial_link import frames_that_fit
+    from kws.resources import templates_dir
+
+    window = int(re.search(r"#define KWS_LINK_WINDOW (\d+)", (templates_dir() / "link" / "kws_link.h").read_text())[1])
+    ini = configparser.ConfigParser()
+    ini.read(projects["stm32", "c"].path / "platformio.ini")
+    size = int(re.search(r"-DSERIAL_RX_BUFFER_SIZE=(\d+)", ini["env:stm32"]["build_flags"])[1])
+    assert load_board("stm32").section("serial")["rx_buffer"] == size - 1     # a ring keeps one slot free
+    for board in list_boards():
+        rx_buffer = board.section("serial").get("rx_buffer")
+        if board.section("serial").get("transport", "uart") != "usb_cdc" and board.section("upload").get("method"):
+            assert rx_buffer, f"{board.name}: a link that drops overflowing bytes must declare its receive buffer"
+        if rx_buffer:
+            assert frames_that_fit(rx_buffer) >= window, board.name
+
+
+def test_esp32s3_project_has_what_the_usb_glue_needs(projects):
+    """The glue's behaviour runs in tests/test_board_esp32_glue.py; here the
+    rendered project: the connection monitor is linked (console on USB
+    Serial/JTAG), the receive buffer is declared, esp-nn is pinned."""
+    project = projects["esp32s3", "tflm"].path
+    assert "portMAX_DELAY" not in (project / "src" / "kws_board_esp32.c").read_text()
+    assert "CONFIG_ESP_CONSOLE_USB_SERIAL_JTAG=y" in (project / "sdkconfig.defaults").read_text()
+    assert "#define KWS_SERIAL_RX_BUFFER 1024u" in (project / "include" / "kws_board_config.h").read_text()
+    component = (project / "src" / "idf_component.yml").read_text()
+    assert 'espressif/esp-nn: "==1.2.0"' in component
+
+
+def test_readme_lists_each_boards_runtimes():
+    """README's board table names each board's runtimes in the order export prefers them."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme.split("## Supported boards", 1)[1].split("\n\n", 2)[1]
+    rows = {m[1]: m[2] for m in re.finditer(r"^\| `([\w-]+)` \|.*\| ([^|]+) \|$", table, re.M)}
+    assert rows.keys() >= {*REAL_BOARDS, "qemu-stm32f405"}
+    for name, text in rows.items():
+        listed = [r.strip() for r in re.sub(r"\([^)]*\)", "", text).split(",")]
+        assert tuple(listed) == load_board(name).runtimes, name

@@ -18,7 +18,7 @@ from kws.audio.frontend import compute_features
 from kws.audio.io import load_wav
 from kws.errors import KwsError
 from kws.export.arena import measure_arena
-from kws.export.c_codegen import lower_model
+from kws.export.c_codegen import lower_model, short_requant_records
 from kws.export.exporter import export_model
 from kws.export.fixed_point import quantize_multiplier
 from kws.export.tflite_model import read_model
@@ -33,7 +33,8 @@ PEERS = {"micro_speech": "micro_speech/micro_speech_quantized.tflite", "kws_ref_
 
 @pytest.fixture(scope="module")
 def models(peers) -> dict[str, bytes]:
-    built = {kind: model_factory.build(kind) for kind in ("ds_cnn", "tiny_conv", "all_ops", "conv_shapes")}
+    built = {kind: model_factory.build(kind) for kind in ("ds_cnn", "tiny_conv", "all_ops", "conv_shapes",
+                                                                  "cancelling_dense")}
     return built | {name: (peers / path).read_bytes() for name, path in PEERS.items()}
 
 
@@ -93,6 +94,28 @@ def test_per_tensor_fully_connected_multiplier(tmp_path: Path) -> None:
     _bit_exact_on_random(model_bytes, tmp_path, 2000)
 
 
+def test_both_requantizations(models, tmp_path: Path) -> None:
+    """A layer whose multiplier is above 1 keeps the 64-bit requantization
+    (KWS_REQUANT_WIDE) beside a layer on the 32-bit one; both bit-exact."""
+    model_bytes = models["cancelling_dense"]
+    kinds = [layer.fields["requant_kind"] for layer in lower_model(read_model(model_bytes)).layers
+             if "requant_kind" in layer.fields]
+    assert kinds == ["KWS_REQUANT_SHORT", "KWS_REQUANT_WIDE"]
+    _bit_exact_on_random(model_bytes, tmp_path, 2000)
+
+
+def test_short_requantization_needs_room() -> None:
+    """The 32-bit requantization only where it is exact: right shifts of 1..30
+    and sums below 2^30 for any input; else the 64-bit one (None)."""
+    rows = np.full((2, 9), 127, np.int8)
+    multipliers, right = [1 << 30, 1 << 30], [-3, -7]
+    records = short_requant_records(multipliers, right, None, rows, -5)
+    assert records.tolist() == [[1 << 30, 4 - 5 * 8, 3, 0], [1 << 30, 64 - 5 * 128, 7, 0]]
+    assert short_requant_records(multipliers, [-3, 0], None, rows, 0) is None            # no right shift
+    assert short_requant_records(multipliers, [-3, 1], None, rows, 0) is None            # a left shift
+    assert short_requant_records(multipliers, right, np.array([0, 1 << 30]), rows, 0) is None  # sums too large
+
+
 def test_mlperf_anomaly_detection_model(peers, tmp_path: Path) -> None:
     """MLPerf Tiny's ad01 (fully connected layers only), where present."""
     found = sorted(peers.glob("**/ad01*.tflite"))
@@ -131,12 +154,13 @@ def test_builds_for_cortex_m(models, tmp_path: Path, cpu: str, simd: bool) -> No
 
 @pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
                     reason="needs qemu-system-arm and arm-none-eabi-gcc")
-@pytest.mark.parametrize("name", ["micro_speech", "all_ops", "ds_cnn", "conv_shapes"])
+@pytest.mark.parametrize("name", ["micro_speech", "all_ops", "ds_cnn", "conv_shapes", "cancelling_dense"])
 def test_bit_exact_on_emulated_cortex_m4(models, tmp_path: Path, name: str) -> None:
-    """The SMLAD path (only the device has it) gives TFLM's outputs too, for
-    every kernel: ds_cnn and conv_shapes reach kws_conv_1x1, kws_depthwise
-    and kws_conv at channel counts with and without a tail of 1-3."""
-    from kws.export.bench import run_on_cortex_m4
+    """The SMLAD/SMMULR path (only the device has it) gives TFLM's outputs
+    too, for every kernel: ds_cnn and conv_shapes reach kws_conv_1x1,
+    kws_depthwise and kws_conv at channel counts with and without a tail of
+    1-3; cancelling_dense both requantizations."""
+    from bench.export import run_on_cortex_m4
     from kws.export.verify import run_tflm
 
     model = read_model(models[name], name)

@@ -6,6 +6,7 @@ model folder, and the --verify check."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,21 @@ def test_runtime_c_is_verified_by_default_streams_included(tmp_path: Path) -> No
     assert summary["verify"]["inputs"] == 200 + 20 * 3   # 200 windows, 20 streams of 3 full windows each
     skipped = kws("export", "--model", str(model), "--labels", labels, "--runtime", "c", "--verify", "0", cwd=tmp_path)
     assert skipped.returncode == 0 and "verify:" not in skipped.stdout
+
+
+@pytest.mark.parametrize("model, labels, board, reason", [
+    ("mlperf_tiny_kws/kws_ref_model.tflite", ",".join(f"k{i}" for i in range(12)), "nano33ble",
+     r"the model input has 490 values \(tensor '.*' \(int8\[1, 49, 10, 1\]\)\) but kws's frontend gives 49 x 40 = "
+     r"1960 features: the firmware cannot feed this model as it is"),
+    ("micro_wake_word/hey_jarvis.tflite", "hey_jarvis", "esp32",
+     r"a streaming model fed 3 frames of 40 features per inference .* streams only the models it runs with runtime c"),
+])
+def test_a_model_the_frontend_cannot_feed_is_refused(peers, tmp_path: Path, model: str, labels: str, board: str,
+                                                     reason: str) -> None:
+    """The project would stop at the app's #error: no project, no "next: kws flash", exit 1 and what would work."""
+    done = kws("export", "--model", str(peers / model), "--labels", labels, "--board", board, cwd=tmp_path)
+    assert done.returncode == 1 and "next: kws flash" not in done.stdout
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert re.search(reason + rf", so a {board} project would not build; export a model whose input is the "
+                     r"frontend's 49 x 40 features \(`kws train` makes them\)", done.stderr), done.stderr
+    assert not (tmp_path / "build").exists()

@@ -6,6 +6,9 @@ runtime that can."""
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+from pathlib import Path
 from typing import Callable
 
 import flatbuffers
@@ -14,7 +17,9 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as sch
 
 from kws.audio.frontend_params import FrontendParams
 from kws.errors import KwsError
-from kws.export.op_support import TFLM_RESOLVER_METHODS, check_model
+from kws.boards import list_boards
+from kws.export.exporter import board_tflm, export_model
+from kws.export.op_support import TFLM_DISTRIBUTIONS, TFLM_RESOLVER_METHODS, UPSTREAM_TFLM, check_model
 from kws.export.tflite_model import read_model
 from kws.model_metadata import write_metadata
 
@@ -33,11 +38,12 @@ def _edited(model: bytes, edit: Callable[[schema.ModelT], None]) -> bytes:
     return bytes(builder.Output())
 
 
-def _set_opcode(name: str) -> Callable[[schema.ModelT], None]:
+def _set_opcode(name: str, replacing: str = "SOFTMAX") -> Callable[[schema.ModelT], None]:
     def edit(tree: schema.ModelT) -> None:
         code = next(c for c in tree.operatorCodes
-                    if max(c.builtinCode, c.deprecatedBuiltinCode) == schema.BuiltinOperator.SOFTMAX)
-        code.builtinCode = code.deprecatedBuiltinCode = getattr(schema.BuiltinOperator, name)
+                    if max(c.builtinCode, c.deprecatedBuiltinCode) == getattr(schema.BuiltinOperator, replacing))
+        code.builtinCode = getattr(schema.BuiltinOperator, name)
+        code.deprecatedBuiltinCode = min(code.builtinCode, 127)   # 127: PLACEHOLDER_FOR_GREATER_OP_CODES
         if name == "CUSTOM":
             code.customCode = b"MyWindow"
     return edit
@@ -124,3 +130,56 @@ def test_resolver_table_names_tflm_methods() -> None:
     assert TFLM_RESOLVER_METHODS["DEPTHWISE_CONV_2D"] == "AddDepthwiseConv2D"
     assert TFLM_RESOLVER_METHODS["UNIDIRECTIONAL_SEQUENCE_LSTM"] == "AddUnidirectionalSequenceLSTM"
     assert len(TFLM_RESOLVER_METHODS) == 100
+
+
+@pytest.mark.parametrize("board, op, distribution", [
+    ("nano33ble", "REVERSE_V2", "tflite-micro-arduino-examples@7948b85"),
+    ("nano33ble", "REDUCE_MIN", "tflite-micro-arduino-examples@7948b85"),
+    ("esp32", "REDUCE_ALL", "esp-tflite-micro@1.3.5"),
+    ("esp32s3", "REDUCE_ALL", "esp-tflite-micro@1.3.5"),
+])
+def test_export_refuses_ops_the_boards_tflm_lacks(micro_speech: bytes, tmp_path, board: str, op: str,
+                                                  distribution: str) -> None:
+    model = read_model(_edited(micro_speech, _set_opcode(op)), "edited.tflite")
+    check_model(model, "tflm")          # upstream TFLM has it
+    method = TFLM_RESOLVER_METHODS[op]
+    with pytest.raises(KwsError, match=rf"^edited.tflite: the TFLM this board builds against \({re.escape(distribution)}\) "
+                                       rf"lacks op {op} \({method}\); re-convert the model without it"):
+        export_model(model, tmp_path, runtime="tflm", board=board, labels=["a", "b", "c", "d"])
+    assert not (tmp_path / "lib").exists()
+
+
+def test_refusal_names_every_lacking_op(micro_speech: bytes) -> None:
+    def two(tree: schema.ModelT) -> None:
+        _set_opcode("REVERSE_V2")(tree)
+        _set_opcode("BATCH_MATMUL", replacing="RESHAPE")(tree)
+    model = read_model(_edited(micro_speech, two), "two.tflite")
+    with pytest.raises(KwsError, match=r"lacks ops BATCH_MATMUL \(AddBatchMatMul\), REVERSE_V2 \(AddReverseV2\); "):
+        check_model(model, "tflm", TFLM_DISTRIBUTIONS["tflite-micro-arduino-examples@7948b85"])
+
+
+def test_every_tflm_board_names_its_distribution() -> None:
+    """A board that lists runtime tflm says which TFLM it builds against, and only lacks ops upstream has."""
+    tflm_boards = [board for board in list_boards() if "tflm" in board.runtimes]
+    assert {b.name for b in tflm_boards} == {"esp32", "esp32s3", "nano33ble"}
+    for board in tflm_boards:
+        assert board_tflm(board).name in TFLM_DISTRIBUTIONS and board_tflm(board) is not UPSTREAM_TFLM
+    for distribution in TFLM_DISTRIBUTIONS.values():
+        assert distribution.lacks <= set(TFLM_RESOLVER_METHODS)
+
+
+@pytest.mark.parametrize("distribution", sorted(TFLM_DISTRIBUTIONS))
+def test_op_table_matches_the_distributions_header(distribution: str) -> None:
+    """Each Add method kws registers exists in that distribution's op resolver,
+    and each it says is lacking does not; needs a checkout at the pinned
+    version: KWS_TFLM_DIR (tflite-micro), KWS_TFLM_ARDUINO_DIR
+    (tflite-micro-arduino-examples @ 7948b85), KWS_ESP_TFLITE_MICRO_DIR
+    (esp-tflite-micro @ v1.3.5)."""
+    tflm = TFLM_DISTRIBUTIONS[distribution]
+    checkout = os.environ.get(tflm.checkout_env)
+    if not checkout:
+        pytest.skip(f"set {tflm.checkout_env} to a checkout of {tflm.name}")
+    header = (Path(checkout) / tflm.header).read_text(encoding="utf-8")
+    declared = set(re.findall(r"TfLiteStatus (Add\w+)\(", header))
+    assert {TFLM_RESOLVER_METHODS[op] for op in tflm.ops} <= declared
+    assert not {TFLM_RESOLVER_METHODS[op] for op in tflm.lacks} & declared

@@ -69,7 +69,7 @@ def test_resolver_has_exactly_the_models_ops(peers) -> None:
 
 def test_model_array_is_the_model(peers, tmp_path: Path) -> None:
     path = peers / "micro_speech" / "micro_speech_quantized.tflite"
-    result = export_model(path, tmp_path, runtime="tflm", board="stm32", labels=PEERS["micro_speech/micro_speech_quantized.tflite"][0])
+    result = export_model(path, tmp_path, runtime="tflm", board="nano33ble", labels=PEERS["micro_speech/micro_speech_quantized.tflite"][0])
     source = (result.model_dir / "kws_model_data.cc").read_text()
     data = path.read_bytes()
     assert f"{len(data)} bytes, sha256 {result.model_sha256}" in source

@@ -107,7 +107,7 @@ def test_kws_default_model_streams_in_real_time_at_64_mhz(tmp_path_factory):
     load near the export's estimate (bench: ~14 M instructions per second of
     audio, frontend included)."""
     from conftest import tone_board, tone_build
-    from kws.export.bench import kws_ds_cnn
+    from bench.export import kws_ds_cnn
 
     model = tmp_path_factory.mktemp("model") / "ds_cnn.tflite"
     model.write_bytes(kws_ds_cnn(12, 44))

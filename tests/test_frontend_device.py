@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kws.audio.bench import cortex_m4_instructions_per_frame
+from bench.audio import cortex_m4_instructions_per_frame
 from kws.audio.io import load_wav
 
 

@@ -23,6 +23,7 @@ from kws.device.serial_link import (
     FRAME_AUDIO,
     FRAME_BEGIN,
     FRAME_END,
+    FRAME_MAX,
     LinkError,
     SerialLink,
     encode_frame,
@@ -150,6 +151,46 @@ def test_clean_stream_and_window(device):
     samples = audio(4000)
     check_sum(send_clip(link, samples), samples)
     assert link.resends == 0
+
+
+class InFlight(SerialLink):
+    """The real link, counting the frames it has sent and not yet seen acknowledged."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.in_flight = self.most_in_flight = 0
+
+    def _write(self, data: bytes) -> None:
+        super()._write(data)
+        self.in_flight += data.startswith(b"\xa5\x5a")
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+
+    def _next_control(self, deadline: float) -> list[str] | None:
+        fields = super()._next_control(deadline)
+        self.in_flight -= bool(fields and fields[0] == "ack")
+        return fields
+
+
+@pytest.mark.parametrize("rx_buffer,window", [(None, 3), (1023, 3), (2 * FRAME_MAX, 2), (FRAME_MAX, 1)])
+def test_host_keeps_within_the_boards_receive_buffer(probe_elf, rx_buffer, window):
+    """The device offers KWS_LINK_WINDOW (3) frames; a board that declares a
+    smaller receive buffer never gets more frames in flight than it holds."""
+    with Emulator(probe_elf) as emu:
+        port = serial.serial_for_url(emu.url, timeout=1)
+        link = InFlight(port, reply_timeout=1.0, rx_buffer=rx_buffer)
+        link.wait_banner(timeout=10)
+        link.hello()
+        link.in_flight = link.most_in_flight = 0   # the HELLO frame is answered by ~hello, not ~ack
+        assert link.window == window
+        samples = audio(3000)
+        check_sum(send_clip(link, samples), samples)
+        assert link.most_in_flight == window and link.resends == 0
+        port.close()
+
+
+def test_receive_buffer_smaller_than_a_frame_is_refused():
+    with pytest.raises(LinkError, match=r"rx_buffer = 200 B\) cannot hold one 264-byte link frame"):
+        SerialLink(None, rx_buffer=200)
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
 /* What the shared firmware core needs from a board. Each board family
  * implements it in firmware_templates/boards/<family>/ (UART, clock, LED,
  * microphone driver). All functions are non-blocking except
- * kws_board_write. */
+ * kws_board_write, which may wait for room in the serial port's buffer but
+ * must not block for good when no host reads: the ESP32-S3's USB glue
+ * drops output then. */
 #ifndef KWS_BOARD_H
 #define KWS_BOARD_H
 
@@ -14,7 +16,7 @@ extern "C" {
 
 /* Clocks, serial port, LED and (when the board has one) the microphone. */
 void kws_board_init(void);
-/* Write n bytes to the serial port the host listens on (blocking). */
+/* Write n bytes to the serial port the host listens on (may wait for room; see above). */
 void kws_board_write(const void *data, size_t n);
 /* Up to max received bytes into dst; returns how many (0 when none). */
 size_t kws_board_read(uint8_t *dst, size_t max);

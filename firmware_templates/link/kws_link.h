@@ -17,8 +17,9 @@
  *
  * Reliability: the device processes frames strictly in sequence order and
  * acknowledges each after processing it; the host keeps at most
- * KWS_LINK_WINDOW frames unacknowledged (flow control: they always fit in
- * the board's receive buffer) and resends from the NAKed or timed-out frame
+ * KWS_LINK_WINDOW frames unacknowledged, fewer when the board's receive
+ * buffer (its board file's [serial] rx_buffer) holds fewer frames of
+ * KWS_LINK_FRAME_MAX bytes, and resends from the NAKed or timed-out frame
  * (go-back-N). A duplicate (already processed) frame is acknowledged again
  * without processing. After a CRC or length error the parser rescans the
  * bytes it held for the next A5 5A, so garbage, dropped bytes and corrupted

@@ -74,6 +74,20 @@ KWS_HOT int32_t requantize_rounded(int32_t x, int32_t multiplier, int32_t not_sh
   return (int32_t)(((int64_t)x * multiplier + round + (x < 0 ? -((int64_t)1 << 31) : 0)) >> 32) >> not_shift;
 }
 
+/* KWS_REQUANT_SHORT (kws_kernels.h): `twice` is the sum doubled, q the
+ * channel's record. smmulr(2x, m) = floor((x * m + 2^30) / 2^31), TFLM's
+ * nudged high multiply; RoundingDivideByPOT adds 2^(e-1), less one below
+ * zero, and floors. */
+KWS_HOT int32_t requantize_short(int32_t twice, const int32_t *q) {
+#if KWS_DSP
+  int32_t high;
+  __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"(twice), "r"(q[0]));
+#else
+  const int32_t high = (int32_t)(((int64_t)twice * q[0] + ((int64_t)1 << 31)) >> 32);
+#endif
+  return (high + q[1] + (high >> 31)) >> q[2];
+}
+
 static int32_t requantize(int32_t x, int32_t multiplier, int32_t shift) {
   return requantize_rounded(x, multiplier, ~shift, (1 << 30) + ((int64_t)1 << (shift < 0 ? 30 - shift : 0)));
 }
@@ -180,7 +194,7 @@ KWS_HOT void dot_rows(const int8_t *x, const int32_t *w, int32_t k, int32_t *acc
  * may alias *p, which would reload every field after each output. */
 typedef struct {
   const int32_t *bias, *requant;
-  int32_t offset, act_min, act_max;
+  int32_t offset, act_min, act_max, kind;
 } output_stage_t;
 
 static output_stage_t output_stage(const kws_conv_t *p) {
@@ -190,6 +204,7 @@ static output_stage_t output_stage(const kws_conv_t *p) {
   s.offset = p->output_offset;
   s.act_min = p->act_min;
   s.act_max = p->act_max;
+  s.kind = p->requant_kind;
   return s;
 }
 
@@ -197,6 +212,12 @@ static output_stage_t output_stage(const kws_conv_t *p) {
 KWS_HOT void store_outputs(const output_stage_t *s, const int32_t *acc, int32_t oc, const int n, int8_t *out) {
   const int32_t *q = s->requant + 4 * oc, offset = s->offset, act_min = s->act_min, act_max = s->act_max;
   int r;
+  if (s->kind == KWS_REQUANT_SHORT) {
+    KWS_UNROLL for (r = 0; r < n; ++r, q += 4) {
+      out[oc + r] = (int8_t)clamp(requantize_short(acc[r], q), act_min, act_max);
+    }
+    return;
+  }
   KWS_UNROLL for (r = 0; r < n; ++r, q += 4) {
     const int64_t round = (int64_t)((uint64_t)(uint32_t)q[3] << 32 | (uint32_t)q[2]);
     out[oc + r] = (int8_t)clamp(requantize_rounded(acc[r], q[0], q[1], round) + offset, act_min, act_max);

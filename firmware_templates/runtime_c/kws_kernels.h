@@ -24,11 +24,22 @@ typedef struct {
   int32_t input_offset;             /* -input zero point (fills padding) */
   int32_t output_offset;            /* output zero point */
   int32_t act_min, act_max;
-  const int32_t *filter;            /* int16 pairs, see the layouts below */
-  const int32_t *bias;              /* [out_c]: bias + input_offset x filter row sum */
-  const int32_t *requant;           /* [out_c][4]: multiplier, ~shift (shift > 0: left), and for
-                                       shift = -e < 0 the rounding 2^30 + 2^(30 + e) (low, high) */
+  int32_t requant_kind;             /* KWS_REQUANT_WIDE or KWS_REQUANT_SHORT */
+  const int32_t *filter;            /* int16 pairs, see the layouts below (doubled for SHORT) */
+  const int32_t *bias;              /* [out_c]: bias + input_offset x filter row sum (doubled for SHORT) */
+  const int32_t *requant;           /* [out_c][4], see KWS_REQUANT_* */
 } kws_conv_t;
+
+/* Requantization of a channel's sum (TFLM's double-rounding
+ * MultiplyByQuantizedMultiplier, then + output zero point):
+ * WIDE: multiplier, ~shift (shift > 0: left), and for shift = -e < 0 the
+ *   rounding 2^30 + 2^(30 + e) (low, high) of one 64-bit sum.
+ * SHORT: multiplier, 2^(e - 1) + output zero point x 2^e, e, 0; for layers
+ *   whose every channel shifts right (1 <= e <= 30) and whose sums stay below
+ *   2^30 for any input. Filters and bias are stored doubled, so the sum
+ *   arrives doubled and the high multiply is one rounded 32-bit SMMULR. */
+#define KWS_REQUANT_WIDE 0
+#define KWS_REQUANT_SHORT 1
 
 /* AVERAGE_POOL_2D and MAX_POOL_2D. */
 typedef struct {

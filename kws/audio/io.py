@@ -70,6 +70,10 @@ def load_wav(
         raise AudioFileError(f"{path}: truncated or damaged audio ({_short(err)}); record or export it again") from None
     if data.shape[0] == 0:
         raise AudioFileError(f"{path}: the file has no audio samples; record or export it again")
+    if not is_int16 and not np.isfinite(data).all():
+        bad = int(np.count_nonzero(~np.isfinite(data)))
+        raise AudioFileError(f"{path}: {bad} samples are NaN or infinite (a damaged float wav); "
+                             "re-export it as 16-bit PCM wav")
     if data.shape[1] > 1:
         data = data.astype(np.float64).mean(axis=1, keepdims=True)
     samples = data[:, 0]

@@ -11,19 +11,16 @@ from rich.console import Console
 from rich.table import Table
 
 from kws.cli import app
+from kws.cli.options import CONFIG, MANIFEST, comma_list, project_config
 from kws.data import folders, negatives, record, speech_commands, synth
-from kws.data.manifest import DEFAULT_MANIFEST, SPLITS, class_balance, label_for, read_manifest, split_notes
+from kws.data.labels import label_for
+from kws.data.manifest import SPLITS, class_balance, read_manifest, split_notes
 from kws.data.project import Batch, Saved, save
 
 data_app = typer.Typer(help="Get audio (Speech Commands, folders, TTS, microphone) into data/manifest.csv.",
                        no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
-MANIFEST = typer.Option(DEFAULT_MANIFEST, "--manifest", "-m", help="The dataset manifest to update.")
-
-
-def _words(text: str) -> list[str]:
-    return [w.strip() for w in text.split(",") if w.strip()]
 
 
 def _print_balance(balance: dict) -> None:
@@ -39,6 +36,9 @@ def _report(saved: Saved) -> None:
     _print_balance(saved.balance)
     typer.echo(f"added {saved.added} clips to {saved.manifest} ({saved.total} in all); "
                f"class balance saved to {saved.balance_file}")
+    if saved.duplicates:
+        typer.echo(f"skipped {saved.duplicates} duplicate clips (same bytes as a clip already listed; "
+                   f"one row per content, so no clip is in two splits): listed in {saved.rejected_report}")
     if saved.rejected:
         typer.echo(f"left out {saved.rejected} bad clips: reasons in {saved.rejected_report}")
 
@@ -52,6 +52,7 @@ def speech_commands_cmd(
     test_set: bool = typer.Option(False, "--test-set", help="Also fetch the canonical test set archive."),
     recipe: Path = typer.Option(None, "--recipe", help="TOML with archive URLs and sha256 (default: shipped)."),
     manifest: Path = MANIFEST,
+    config_path: Path = CONFIG,
 ) -> None:
     """Download Google Speech Commands (resumable, verified, safely extracted).
 
@@ -61,9 +62,10 @@ def speech_commands_cmd(
     kws data speech-commands --test-set
     ```
     """
+    manifest = project_config(config_path, manifest).data.manifest
     recipe_data = speech_commands.load_recipe(version, recipe)
     batch = Batch(manifest)
-    speech_commands.fetch(batch, dest or manifest.parent / "speech_commands", tuple(_words(words)),
+    speech_commands.fetch(batch, dest or manifest.parent / "speech_commands", tuple(comma_list(words)),
                           unknown_pct=unknown_pct, test_set=test_set, recipe=recipe_data)
     _report(save(batch))
 
@@ -73,6 +75,7 @@ def import_cmd(
     folder: Path = typer.Argument(..., help="Folder of `<label>/*.wav` (Speech Commands layout works as is)."),
     split: str = typer.Option(None, "--split", help="Put every clip in this split (train, val or test)."),
     manifest: Path = MANIFEST,
+    config_path: Path = CONFIG,
 ) -> None:
     """Import a folder of wavs; your files are read, never changed.
 
@@ -82,6 +85,7 @@ def import_cmd(
     kws data import ../shared/data/speech_commands_test_dev --split test
     ```
     """
+    manifest = project_config(config_path, manifest).data.manifest
     batch = Batch(manifest)
     folders.import_folder(folder, batch, manifest.parent / "silence" / folder.resolve().name, split=split)
     _report(save(batch))
@@ -99,6 +103,7 @@ def synth_cmd(
     jobs: int = typer.Option(None, "--jobs", "-j", help="Processes (default: all cores)."),
     out: Path = typer.Option(None, "--out", help="Where clips go (default: synth/ beside the manifest)."),
     manifest: Path = MANIFEST,
+    config_path: Path = CONFIG,
 ) -> None:
     """Synthesize keywords with offline TTS (espeak-ng, flite, pico/mbrola when installed).
 
@@ -108,13 +113,14 @@ def synth_cmd(
     kws data synth --words "hey robot" -n 500 --negatives
     ```
     """
+    manifest = project_config(config_path, manifest).data.manifest
     batch = Batch(manifest)
     out = out or manifest.parent / "synth"
-    _synth_line(synth.synthesize(batch, out, _words(words), n, seed, unknown_words=_words(unknown_words),
+    _synth_line(synth.synthesize(batch, out, comma_list(words), n, seed, unknown_words=comma_list(unknown_words),
                                  jobs=jobs))
     if negatives_too:
-        stats, near, common = negatives.synthesize(batch, out, _words(words),
-                                                   round(negatives.TARGET_RATIO * n * len(_words(words))), seed,
+        stats, near, common = negatives.synthesize(batch, out, comma_list(words),
+                                                   round(negatives.TARGET_RATIO * n * len(comma_list(words))), seed,
                                                    jobs=jobs)
         typer.echo(f"negatives: {len(near)} near-misses ({', '.join(near[:6])}, ...) and {len(common)} common "
                    f"words and phrases, as _unknown_")
@@ -134,6 +140,7 @@ def record_cmd(
     speaker: str = typer.Option(None, "--speaker", help="Who speaks (default: your login name)."),
     out: Path = typer.Option(None, "--out", help="Where takes go (default: record/ beside the manifest)."),
     manifest: Path = MANIFEST,
+    config_path: Path = CONFIG,
 ) -> None:
     """Record a word from the microphone with a countdown; bad takes are asked again.
 
@@ -142,6 +149,7 @@ def record_cmd(
     kws data record --word yes -n 30
     ```
     """
+    manifest = project_config(config_path, manifest).data.manifest
     batch = Batch(manifest)
     kept = record.record(batch, out or manifest.parent / "record", label_for(word), n,
                          speaker or re.sub(r"[^A-Za-z0-9.-]", "-", getpass.getuser()), say=typer.echo)
@@ -150,7 +158,7 @@ def record_cmd(
 
 
 @data_app.command("summary")
-def summary_cmd(manifest: Path = MANIFEST) -> None:
+def summary_cmd(manifest: Path = MANIFEST, config_path: Path = CONFIG) -> None:
     """Print the class balance of the manifest.
 
     Examples:
@@ -159,6 +167,7 @@ def summary_cmd(manifest: Path = MANIFEST) -> None:
     kws data summary --manifest other/manifest.csv
     ```
     """
+    manifest = project_config(config_path, manifest).data.manifest
     clips = read_manifest(manifest)
     _print_balance(class_balance(clips))
     typer.echo(f"{len(clips)} clips in {manifest}")

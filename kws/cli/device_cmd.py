@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kws.cli import app
+from kws.cli.options import CONFIG
 from kws.errors import UsageError
 
 console = Console()
@@ -18,14 +19,12 @@ PORT = typer.Option(None, "--port", "-p", help="Serial port or pyserial URL (def
 PROJECT = typer.Option(None, "--project", help="Firmware project (default: `build/firmware/<board>/` from `kws export`).")
 
 
-def _project_and_board(board_name: str | None, project_dir: Path | None):
+def _project_and_board(config, board_name: str | None, project_dir: Path | None):
     from kws.boards import load_board
-    from kws.config import load_config
     from kws.export.project import load_project
 
-    config = load_config()
     name = board_name or config.board.name
-    project = load_project(project_dir or config.paths.build / "firmware" / name)
+    project = load_project(project_dir or config.paths.firmware(name))
     if board_name and project.board != board_name:
         raise UsageError(f"--board {board_name}: {project.path} was exported for {project.board}; "
                          f"run `kws export --board {board_name}` or pick --project")
@@ -68,6 +67,7 @@ def flash(
     port: str = PORT,
     project: Path = PROJECT,
     no_build: bool = typer.Option(False, "--no-build", help="Upload what was built last."),
+    config_path: Path = CONFIG,
 ) -> None:
     """Build the exported firmware with PlatformIO, upload it and check that
     the board boots it (its banner must name the firmware and model just built).
@@ -79,11 +79,12 @@ def flash(
     kws flash --board esp32 --port /dev/ttyUSB0
     ```
     """
+    from kws.config import load_config
     from kws.device.session import flash as flash_board
 
-    chosen, profile = _project_and_board(board, project)
-    console.print(f"building {chosen.path} for {profile.name} ...")
-    banner = flash_board(chosen, profile, port, build_first=not no_build)
+    chosen, profile = _project_and_board(load_config(config_path), board, project)
+    banner = flash_board(chosen, profile, port, build_first=not no_build,
+                         say=lambda line: console.print(line, highlight=False))
     where = "booted in QEMU" if profile.emulated else "flashed and booted"
     console.print(f"[green]{profile.name} {where}[/green]: firmware {banner.get('fw')}, model {banner.get('model')}, "
                   f"runtime {banner.get('runtime')}, arena {banner.get('arena')} B, clock {banner.get('clock', '?')}")
@@ -116,6 +117,7 @@ def monitor(
     count: int = typer.Option(10, "-n", "--count", help="--record: how many clips."),
     icount_shift: int = typer.Option(None, "--icount-shift", help="Emulated board: 2^N ns per instruction "
                                      "(4: 62.5 M instructions/s, about a 64 MHz Cortex-M4; default 0)."),
+    config_path: Path = CONFIG,
 ) -> None:
     """Watch what the board hears; check a word; evaluate on the device; record clips.
 
@@ -136,17 +138,17 @@ def monitor(
     modes = [m for m in (eval_dir, record_word, stream) if m is not None]
     if len(modes) > 1:
         raise UsageError("--eval, --record and --stream: pick one")
-    config = load_config()
-    chosen, profile = _project_and_board(board, project)
+    config = load_config(config_path)
+    chosen, profile = _project_and_board(config, board, project)
     if icount_shift is not None and not profile.emulated:
         raise UsageError(f"--icount-shift: {profile.name} is a real board; it only applies to the emulated one")
     with open_session(chosen, profile, port, icount_shift=icount_shift) as link:
         if eval_dir is not None:
-            _evaluate(link, chosen, eval_dir, limit, model or config.paths.build / "model.tflite",
+            _evaluate(link, chosen, eval_dir, limit, model or config.paths.model,
                       out or config.paths.reports)
             return
         if record_word is not None:
-            _record(link, record_word, count, out or Path("data") / "board_recordings")
+            _record(link, record_word, count, out or config.data.manifest.parent / "board_recordings")
             return
         if stream is not None:
             from kws.monitor import stream_wav
@@ -157,7 +159,9 @@ def monitor(
             from kws.monitor import watch
 
             wait = 30.0 if timeout is None else timeout
-            if watch(link, expect=expect, timeout=wait, show=_show) is None:
+            heard = watch(link, expect=expect, timeout=wait, show=_show)
+            _report_skipped(link)
+            if heard is None:
                 console.print(f"[red]did not hear '{expect}' within {wait:.0f} s[/red]")
                 raise typer.Exit(1)
             raise typer.Exit(0)
@@ -170,6 +174,14 @@ def monitor(
             watch(link, timeout=timeout, show=_show)
         except KeyboardInterrupt:
             console.print("stopped")
+        finally:
+            _report_skipped(link)
+
+
+def _report_skipped(link) -> None:
+    if link.skipped:
+        console.print(f"skipped {link.skipped} damaged line(s) from the device (noise on the serial line? "
+                      "check the cable and the baud rate)", style="yellow", highlight=False)
 
 
 def _evaluate(link, project, folder: Path, limit: int | None, model_path: Path, out: Path) -> None:
@@ -200,7 +212,7 @@ def _evaluate(link, project, folder: Path, limit: int | None, model_path: Path, 
 
 
 def _record(link, word: str, count: int, out: Path) -> None:
-    from kws.data.manifest import label_for
+    from kws.data.labels import label_for
     from kws.device.session import identify
     from kws.monitor import record
 

@@ -10,9 +10,17 @@ from kws.cli import app
 
 
 @app.command("doctor")
-def doctor(as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON.")) -> None:
+def doctor(
+    as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
+    board: list[str] = typer.Option(None, "--board", "-b", help="Check that this board's PlatformIO platform, "
+                                    "toolchain and framework are installed or can be downloaded (repeatable; "
+                                    "default: kws.toml's [board])."),
+) -> None:
     """Check Python packages, TensorFlow, PlatformIO, QEMU, the ARM compiler,
-    TTS engines and serial ports; print the fix for each problem.
+    TTS engines and serial ports; print the fix for each problem, and
+    whether the project's board (or each --board) can be built for here (a
+    real board's first build downloads its platform and toolchain: it needs
+    the internet once).
 
     Exit code 0 when every required check passes, 1 otherwise.
 
@@ -20,11 +28,14 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print the checks 
     ```
     kws doctor
     kws doctor --json
+    kws doctor --board esp32
     ```
     """
+    from kws.boards import load_board
+    from kws.config import load_config
     from kws.doctor import as_dicts, run_checks
 
-    checks = run_checks()
+    checks = run_checks([load_board(name) for name in board or [load_config().board.name]])
     failed = [c for c in checks if c.required and not c.ok]
     if as_json:
         typer.echo(json.dumps({"ok": not failed, "checks": as_dicts(checks)}, indent=2))

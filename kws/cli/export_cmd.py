@@ -10,6 +10,7 @@ import numpy as np
 import typer
 
 from kws.cli import app
+from kws.cli.options import CONFIG, comma_list
 from kws.errors import KwsError, UsageError
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ def export(
     out: Path = typer.Option(None, "--out", "-o", help="Project folder (default `build/firmware/<board>/`); model sources go to `lib/kws_model/`."),
     period_ms: int = typer.Option(None, "--period-ms", help="Run the model every this many ms (default: the model's smoothing, 40 ms for models kws trains)."),
     verify: int = typer.Option(None, "--verify", help="Runtime c: compare with the TFLM interpreter on this many random inputs, and streams (host cc; default 200, 0 skips)."),
+    config_path: Path = CONFIG,
+    force: bool = typer.Option(False, "--force", help="Also overwrite files in --out that you changed or created (kws refuses and names them otherwise)."),
     as_json: bool = typer.Option(False, "--json", help="Print the export summary as JSON."),
 ) -> None:
     """Write the firmware project for BOARD around the model: an exact op
@@ -38,25 +41,26 @@ def export(
     kws export --runtime c --board qemu-stm32f405 --verify 200
     kws export --board nano33ble --runtime tflm --period-ms 200
     ```
+    kws overwrites only the files it generated (listed with their sha256 in
+    `kws_files.json`); a file you changed or added is refused by name unless
+    `--force`, and nothing else in the folder is touched.
     """
     from kws.boards import load_board
     from kws.config import load_config
-    from kws.export.exporter import default_runtime, export_model
-    from kws.export.project import render_project
+    from kws.export.exporter import default_runtime
+    from kws.export.flow import export_project
 
-    config = load_config()
+    config = load_config(config_path)
     profile = load_board(board or config.board.name)
-    model = model or config.paths.build / "model.tflite"
+    model = model or config.paths.model
     runtime = runtime or default_runtime(model, profile, period_ms)
     if verify and runtime != "c":
         raise UsageError("--verify: only runtime c is compiled on the host; add --runtime c")
     verify = (200 if runtime == "c" else 0) if verify is None else verify
-    names = [name.strip() for name in labels.split(",")] if labels else None
-    result = export_model(model, out or config.paths.build / "firmware" / profile.name, runtime=runtime,
-                          board=profile, labels=names, period_ms=period_ms)
+    result, project = export_project(model, profile, out or config.paths.firmware(profile.name), runtime=runtime,
+                                     labels=comma_list(labels) or None, period_ms=period_ms, force=force)
     for warning in result.warnings:
         log.warning("warning: %s", warning)
-    project = render_project(profile, result)
     summary = {**result.to_dict(), "project": str(project.path), "firmware_id": project.firmware_id}
     if verify:
         from kws.export.verify import verify_export
@@ -74,7 +78,8 @@ def export(
     typer.echo(f"{model} -> {project.path} (board {profile.name}, runtime {result.runtime}, firmware {project.firmware_id})")
     typer.echo(f"  ops: {', '.join(result.ops)}; labels: {', '.join(result.labels)}")
     if runtime == "tflm":
-        typer.echo(f"  arena: {result.arena_bytes:,} B (TFLM needs {result.arena_need_bytes:,} B)")
+        typer.echo(f"  arena: {result.arena_bytes:,} B (TFLM needs {result.arena_need_bytes:,} B"
+                   + (", with the scratch of the board's ESP-NN kernels)" if result.kernels_extra_bytes else ")"))
     else:
         typer.echo(f"  memory plan: {result.arena_bytes:,} B")
     if result.fit:

@@ -11,6 +11,7 @@ import typer
 
 from kws.atomic import write_text_atomic
 from kws.cli import app
+from kws.cli.options import comma_list
 from kws.errors import UsageError
 
 
@@ -30,7 +31,8 @@ def config_template() -> str:
 
 @app.command("init")
 def init(
-    path: Path = typer.Option(Path("kws.toml"), "--path", help="Where to write the project file."),
+    path: Path = typer.Option(Path("kws.toml"), "--config", "-c", "--path",
+                              help="Where to write the project file (the --config every command reads)."),
     words: str = typer.Option(None, "--words", "-w", help="Comma-separated keywords, e.g. \"yes,no\" or \"hey robot\"."),
     board: str = typer.Option(None, "--board", "-b", help="Board profile (see `kws boards`)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
@@ -51,7 +53,7 @@ def init(
         raise UsageError(f"{path} exists; edit it, or pass --force to replace it")
     text = config_template()
     if words:
-        keywords = [w.strip() for w in words.split(",") if w.strip()]
+        keywords = comma_list(words)
         if not keywords:
             raise UsageError('--words: give at least one word, e.g. --words "yes,no"')
         text = re.sub(r"^keywords = .*?(\s+#)", lambda m: f"keywords = {json.dumps(keywords)}{m[1]}", text, count=1, flags=re.M)

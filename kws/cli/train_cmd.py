@@ -8,10 +8,9 @@ from pathlib import Path
 import typer
 
 from kws.cli import app
+from kws.cli.options import CONFIG, MANIFEST
 from kws.config import load_config
 
-CONFIG = typer.Option(None, "--config", "-c", help="Project file (default: ./kws.toml if present).")
-MANIFEST = typer.Option(None, "--manifest", "-m", help="Dataset manifest (default from kws.toml: data/manifest.csv).")
 PRESET = typer.Option(None, "--preset", help="full (default) or quick (a small smoke run).")
 REPORTS = typer.Option(None, "--reports", help="Folder for reports (default: reports/).")
 AS_JSON = typer.Option(False, "--json", help="Print the metrics as JSON.")

@@ -14,8 +14,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from kws.data.cache import sha256_file
-from kws.data.progress import bar
+from kws.cache import sha256_file
+from kws.progress import bar
 from kws.errors import KwsError
 
 CHUNK = 1 << 16

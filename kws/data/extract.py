@@ -13,7 +13,7 @@ import tarfile
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from kws.data.progress import bar
+from kws.progress import bar
 from kws.errors import KwsError
 
 CHUNK = 1 << 20

@@ -14,21 +14,20 @@ import csv
 import hashlib
 import io
 import os
-import re
 from collections import Counter
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from kws.atomic import write_text_atomic
-from kws.errors import KwsError, UsageError
+from kws.data.labels import SILENCE, UNKNOWN, normal_label
+from kws.errors import KwsError
+__all__ = ["SILENCE", "UNKNOWN", "SOURCES", "SPLITS", "DEFAULT_MANIFEST", "Clip", "COLUMNS", "split_for",
+           "read_manifest", "write_manifest", "relative_to_manifest", "class_balance"]  # labels' names re-exported
 
-SILENCE = "_silence_"
-UNKNOWN = "_unknown_"
 SOURCES = ("speech_commands", "import", "synth", "record", "noise")
 SPLITS = ("train", "val", "test")
 DEFAULT_MANIFEST = Path("data") / "manifest.csv"
 
-_WORD = re.compile(r"^[a-z0-9']+(?: [a-z0-9']+)*$")
 # Speech Commands' input_data.py: MAX_NUM_WAVS_PER_CLASS = 2**27 - 1
 _MAX_NUM_WAVS_PER_CLASS = 2**27 - 1
 
@@ -57,14 +56,6 @@ COLUMNS = tuple(f.name for f in fields(Clip))
 _REQUIRED = COLUMNS[:6]
 
 
-def label_for(text: str) -> str:
-    """The label (and folder name) of a keyword: 'Hey  Robot' -> 'hey_robot'."""
-    words = " ".join(text.lower().split())
-    if not _WORD.match(words):
-        raise UsageError(f"{text!r}: a keyword must be letters, digits and apostrophes (spaces between words)")
-    return words.replace(" ", "_")
-
-
 def split_for(speaker: str, val_pct: float = 10, test_pct: float = 10) -> str:
     """Speech Commands' ``which_set`` rule on a speaker id: 'train', 'val' or 'test'."""
     digest = int(hashlib.sha1(speaker.encode("utf-8")).hexdigest(), 16)
@@ -76,27 +67,39 @@ def split_for(speaker: str, val_pct: float = 10, test_pct: float = 10) -> str:
     return "train"
 
 
+def _manifest_text(path: Path) -> str:
+    """The manifest's text: UTF-8, with or without the BOM spreadsheet programs write."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise KwsError(f"{path}:{line}: not UTF-8 text (byte 0x{data[err.start]:02x}); save the manifest as "
+                       "UTF-8 (\"CSV UTF-8\" in spreadsheet programs) or regenerate it with `kws data import`") from None
+
+
 def read_manifest(path: str | os.PathLike) -> list[Clip]:
-    """Read a manifest CSV; a missing file or column is a one-line KwsError."""
+    """Read a manifest CSV; a missing file or column is a one-line KwsError.
+    Labels go through ``normal_label`` (a hand-edited 'Yes' is 'yes')."""
     path = Path(path)
     if not path.is_file():
         raise KwsError(f"{path}: no manifest; create one with `kws data import DIR`, `kws data synth` "
                        "or `kws data speech-commands`")
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
-        if missing:
-            raise KwsError(f"{path}: manifest lacks column(s) {', '.join(missing)}; "
-                           "regenerate it with `kws data import`")
-        clips = []
-        for line, row in enumerate(reader, start=2):
-            try:
-                clips.append(Clip(**{c: row.get(c) or "" for c in COLUMNS[:5]},
-                                  duration_s=float(row["duration_s"]),
-                                  **{c: row.get(c) or "" for c in COLUMNS[6:]}))
-            except ValueError:
-                raise KwsError(f"{path}:{line}: duration_s {row['duration_s']!r} is not a number; "
-                               "fix the row or regenerate the manifest") from None
+    reader = csv.DictReader(io.StringIO(_manifest_text(path), newline=""))
+    missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise KwsError(f"{path}: manifest lacks column(s) {', '.join(missing)}; "
+                       "regenerate it with `kws data import`")
+    clips = []
+    for line, row in enumerate(reader, start=2):
+        try:
+            clip = Clip(**{c: row.get(c) or "" for c in COLUMNS[:5]}, duration_s=float(row["duration_s"]),
+                        **{c: row.get(c) or "" for c in COLUMNS[6:]})
+        except (TypeError, ValueError):
+            raise KwsError(f"{path}:{line}: duration_s {row['duration_s']!r} is not a number; "
+                           "fix the row or regenerate the manifest") from None
+        clip.label = normal_label(clip.label)
+        clips.append(clip)
     return clips
 
 
@@ -113,10 +116,11 @@ def write_manifest(path: str | os.PathLike, clips: list[Clip]) -> Path:
 
 
 def relative_to_manifest(path: str | os.PathLike, manifest_dir: str | os.PathLike) -> str:
-    """The path to store: relative when below the manifest's folder, else absolute."""
-    path = Path(path).resolve()
+    """The path to store: relative when below the manifest's folder, else absolute.
+    Symlinks are kept as they are (a linked file stays where the user put it)."""
+    path = Path(os.path.abspath(path))
     try:
-        return path.relative_to(Path(manifest_dir).resolve()).as_posix()
+        return path.relative_to(os.path.abspath(manifest_dir)).as_posix()
     except ValueError:
         return str(path)
 

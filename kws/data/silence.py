@@ -2,6 +2,8 @@
 
 Each noise file is cut in time order: its first 80 % feeds train, the next
 10 % val, the last 10 % test, so no stretch of noise is in two splits.
+Digital silence (all zeros) is one clip, in train: byte-identical clips live
+in one split (the manifest keeps one row per content hash).
 """
 
 from __future__ import annotations
@@ -11,13 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from kws.audio.io import SAMPLE_RATE, load_wav, write_wav
-from kws.data.manifest import SILENCE, SPLITS
+from kws.data.manifest import SILENCE
 from kws.data.project import Batch
 from kws.data.validate import Verdict
 from kws.errors import AudioFileError
 
 BACKGROUND_NOISE = "_background_noise_"
-DIGITAL_PER_SPLIT = 5
 
 
 def split_at(fraction: float) -> str:
@@ -40,7 +41,5 @@ def add_noise_clips(noise_files: list[Path], out_dir: Path, batch: Batch, hop_s:
             split = split_at(k / len(starts))
             path = write_wav(out_dir / f"{noise.stem}_{k:04d}.wav", samples[start:start + SAMPLE_RATE])
             batch.add(path, label=SILENCE, speaker=f"noise:{noise.stem}:{split}", source="noise", split=split)
-    for split in SPLITS:
-        for k in range(DIGITAL_PER_SPLIT):
-            path = write_wav(out_dir / f"digital_{split}_{k}.wav", np.zeros(SAMPLE_RATE, np.int16))
-            batch.add(path, label=SILENCE, speaker=f"digital:{split}", source="noise", split=split)
+    path = write_wav(out_dir / "digital.wav", np.zeros(SAMPLE_RATE, np.int16))
+    batch.add(path, label=SILENCE, speaker="digital", source="noise", split="train")

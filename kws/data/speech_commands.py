@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from kws.atomic import write_text_atomic
-from kws.data.cache import cache_dir
+from kws.cache import cache_dir
 from kws.data.download import download
 from kws.data.extract import safe_extract
 from kws.data.folders import NOHASH, speaker_of, wav_files, word_of

@@ -25,8 +25,9 @@ import numpy as np
 
 from kws.audio.io import SAMPLE_RATE, write_wav
 from kws.data.folders import NOHASH
-from kws.data.manifest import UNKNOWN, label_for, split_for
-from kws.data.progress import bar
+from kws.data.labels import UNKNOWN, label_for
+from kws.data.manifest import split_for
+from kws.progress import bar
 from kws.data.project import Batch
 from kws.data.signal import place_in_second, voiced_span
 from kws.data.tts import ENGINES, Prosody, catalogue, safe_name
@@ -57,6 +58,10 @@ class Job:
         return f"{self.engine}:{self.voice}"
 
 
+def _spoken(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
 def plan(words: list[str], n: int, seed: int, out_dir: Path, unknown_words: Sequence[str] = (),
          unknown_n: Mapping[str, int] | None = None) -> list[Job]:
     """The jobs for ``n`` clips of every word (and of every unknown word, labelled
@@ -64,10 +69,10 @@ def plan(words: list[str], n: int, seed: int, out_dir: Path, unknown_words: Sequ
     voices = catalogue()
     engines = sorted(voices)
     jobs = []
-    targets = [(w, label_for(w)) for w in words] + [(w, UNKNOWN) for w in unknown_words]
+    targets = dict.fromkeys([(_spoken(w), label_for(w)) for w in words]  # a word asked for twice: once
+                            + [(_spoken(w), UNKNOWN) for w in unknown_words])
     for text, label in targets:
         count = (unknown_n or {}).get(text, n) if label == UNKNOWN else n
-        text = " ".join(text.lower().split())
         prefix = "" if label != UNKNOWN else label_for(text).replace("_", "-") + "_"
         for index in range(count):
             rng = np.random.default_rng([seed, zlib.crc32(text.encode()), index])

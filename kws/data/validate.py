@@ -20,7 +20,7 @@ import soundfile as sf
 
 from kws.atomic import write_text_atomic
 from kws.audio.io import SAMPLE_RATE
-from kws.data.cache import JsonStore
+from kws.cache import JsonStore
 from kws.data.manifest import SILENCE
 
 MIN_DURATION_S = 0.25

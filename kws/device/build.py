@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kws.atomic import write_text_atomic
-from kws.data.cache import cache_dir
+from kws.cache import cache_dir
 from kws.errors import KwsError
 
 SCONS_PACKAGE = "tool-scons"

@@ -11,6 +11,7 @@ group), nothing listening on a socket.
 from __future__ import annotations
 
 import errno
+import time
 from dataclasses import dataclass
 
 import serial
@@ -55,6 +56,21 @@ def find_port(board: Board, ports: list[PortInfo] | None = None) -> str:
     raise UsageError(
         f"several ports look like a {board.name}: {', '.join(p.device for p in matches)}; choose one with --port"
     )
+
+
+def wait_for_port(board: Board, timeout: float) -> str:
+    """The board's port, polled until it appears (after an upload that
+    rebooted a board which had none); a one-line KwsError at ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return find_port(board)
+        except UsageError:
+            raise
+        except KwsError as err:
+            if time.monotonic() >= deadline:
+                raise KwsError(f"uploaded, but within {timeout:.0f} s {str(err)[0].lower()}{str(err)[1:]}") from None
+        time.sleep(0.25)
 
 
 def explain_open_error(port: str, err: Exception) -> KwsError:

@@ -4,7 +4,9 @@
 The host sends CRC-checked binary frames (handshake, streamed audio, clip
 boundaries) and reads text lines: control lines (``~ack 5 *1A2B``) and lines
 for people (boot banner, ``Heard yes (0.93) @1234ms``). Frames go out under a
-window of ``KWS_LINK_WINDOW`` unacknowledged frames (flow control) and are
+window of unacknowledged frames (flow control: the device's ``KWS_LINK_WINDOW``,
+fewer when the board's receive buffer, ``[serial] rx_buffer``, holds fewer
+frames of ``FRAME_MAX`` bytes) and are
 resent go-back-N after a NAK or a silent timeout. Every wait has a deadline;
 every failure is a :class:`LinkError` with one line saying what happened:
 
@@ -12,6 +14,12 @@ every failure is a :class:`LinkError` with one line saying what happened:
 - the device stays silent: "stopped acknowledging ... after N resends";
 - the device rebooted (a new boot banner, or it asks for a handshake again);
 - the port closed (pyserial reports the socket or device gone).
+
+Every byte from the device is untrusted: lines are decoded leniently, their
+control and escape characters are removed before anyone prints them, a line
+longer than ``MAX_LINE`` bytes (a device flooding without newlines) is
+dropped as it arrives, so memory and work per byte stay bounded, and
+``skipped`` counts the lines dropped as damaged.
 
 Typical use::
 
@@ -27,6 +35,7 @@ import binascii
 import re
 import struct
 import time
+import unicodedata
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,8 +48,11 @@ from kws.errors import KwsError
 PROTOCOL = 1
 SYNC = b"\xa5\x5a"
 MAX_PAYLOAD = 256
+FRAME_MAX = len(SYNC) + 4 + MAX_PAYLOAD + 2   # sync, type/seq/len, payload, crc16: KWS_LINK_FRAME_MAX
 FRAME_HELLO, FRAME_BEGIN, FRAME_AUDIO, FRAME_END, FRAME_RECORD = (ord(c) for c in "HBAER")
 BANNER_PREFIX = "KWS "
+MAX_LINE = 4096  # bytes; the firmware's longest line (a result with every score) is far shorter
+_READ_CHUNK = 65536
 _CONTROL = re.compile(r"^~(?P<body>.*) \*(?P<crc>[0-9A-F]{4})$")
 
 
@@ -59,6 +71,17 @@ def encode_frame(frame_type: int, seq: int, payload: bytes = b"") -> bytes:
         raise ValueError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
     body = struct.pack("<BBH", frame_type, seq & 0xFF, len(payload)) + payload
     return SYNC + body + struct.pack("<H", crc16(body))
+
+
+def printable(raw: bytes) -> str:
+    """A device line as safe text: invalid UTF-8 replaced, tabs as spaces, and
+    control, escape and other invisible format characters removed."""
+    text = raw.decode("utf-8", "replace").replace("\t", " ")
+    return "".join(ch for ch in text if not unicodedata.category(ch).startswith("C"))
+
+
+def _numbers(fields: list[str]) -> list[int] | None:
+    return [int(v) for v in fields] if all(v.isascii() and v.isdigit() and len(v) <= 9 for v in fields) else None
 
 
 def parse_control(line: str) -> list[str] | None:
@@ -104,6 +127,17 @@ class ClipResult:
         return int(np.argmax(self.scores))
 
 
+def frames_that_fit(rx_buffer: int | None) -> int | None:
+    """Link frames a receive buffer of ``rx_buffer`` bytes holds (None: no limit
+    declared, e.g. USB CDC, which USB itself flow-controls)."""
+    if rx_buffer is None:
+        return None
+    if rx_buffer < FRAME_MAX:
+        raise LinkError(f"the board's serial receive buffer ([serial] rx_buffer = {rx_buffer} B) cannot hold one "
+                        f"{FRAME_MAX}-byte link frame; enlarge it in the firmware and the board file")
+    return rx_buffer // FRAME_MAX
+
+
 def _port_closed(err: Exception) -> LinkError:
     return LinkError(f"the serial port closed ({err}); is the board still connected and powered?")
 
@@ -117,8 +151,10 @@ class SerialLink:
         *,
         reply_timeout: float = 2.0,
         retries: int = 4,
+        rx_buffer: int | None = None,
     ) -> None:
         self.port = port
+        self.max_window = frames_that_fit(rx_buffer) or 16
         self.reply_timeout = reply_timeout
         self.retries = retries
         self.window = 1
@@ -126,17 +162,22 @@ class SerialLink:
         self.lines: deque[str] = deque(maxlen=1000)  # recent lines for people, oldest first
         self._unread: deque[str] = deque(maxlen=1000)  # of those, not yet taken by next_line
         self.resends = 0
+        self.skipped = 0  # lines dropped as damaged (overlong here; unparseable ones by their readers)
         self._buffer = bytearray()
+        self._scanned = 0  # bytes of _buffer known to hold no newline
+        self._overlong = False  # dropping the rest of an overlong line
         self._next_seq = 0
         self._connected = False
         self._replies: deque[list[str]] = deque(maxlen=256)  # control lines not asked for yet
 
     @classmethod
-    def open(cls, url: str, *, baud: int = 115200, reply_timeout: float = 2.0, retries: int = 4) -> "SerialLink":
-        """Open a serial port or ``socket://`` URL (clear errors from ports.open_port)."""
+    def open(cls, url: str, *, baud: int = 115200, reply_timeout: float = 2.0, retries: int = 4,
+             rx_buffer: int | None = None) -> "SerialLink":
+        """Open a serial port or ``socket://`` URL (clear errors from ports.open_port);
+        ``rx_buffer``: the board's receive buffer in bytes, when it declares one."""
         from kws.device.ports import open_port
 
-        return cls(open_port(url, baud), reply_timeout=reply_timeout, retries=retries)
+        return cls(open_port(url, baud), reply_timeout=reply_timeout, retries=retries, rx_buffer=rx_buffer)
 
     def close(self) -> None:
         self.port.close()
@@ -150,19 +191,28 @@ class SerialLink:
     # -- reading -----------------------------------------------------------
 
     def read_line(self, deadline: float) -> str | None:
-        """Next text line (without line end), or None at the deadline."""
+        """Next text line (without line end, see ``printable``), or None at the deadline."""
         while True:
-            end = self._buffer.find(b"\n")
+            end = self._buffer.find(b"\n", self._scanned)
             if end >= 0:
                 raw = bytes(self._buffer[:end])
                 del self._buffer[: end + 1]
-                return raw.decode("utf-8", "replace").rstrip("\r")
+                self._scanned = 0
+                if self._overlong:
+                    self._overlong = False
+                    continue
+                return printable(raw.rstrip(b"\r"))
+            if len(self._buffer) > MAX_LINE:
+                self.skipped += not self._overlong
+                self._overlong = True
+                self._buffer.clear()
+            self._scanned = len(self._buffer)
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
             self.port.timeout = min(left, 0.5)
             try:
-                chunk = self.port.read(max(1, self.port.in_waiting))
+                chunk = self.port.read(min(max(1, self.port.in_waiting), _READ_CHUNK))
             except (serial.SerialException, OSError) as err:
                 raise _port_closed(err) from None
             self._buffer += chunk
@@ -233,14 +283,14 @@ class SerialLink:
             self._write(encode_frame(FRAME_HELLO, seq, bytes([PROTOCOL])))
             deadline = time.monotonic() + timeout / attempts
             while (fields := self._next_control(deadline)) is not None:
-                if fields[0] == "hello" and len(fields) == 4:
-                    protocol, window, max_payload = (int(v) for v in fields[1:])
+                if fields[0] == "hello" and len(fields) == 4 and (numbers := _numbers(fields[1:])):
+                    protocol, window, max_payload = numbers
                     if protocol != PROTOCOL:
                         raise LinkError(
                             f"the firmware speaks link protocol {protocol}, this kws speaks {PROTOCOL}; "
                             "rebuild and flash it with this kws (`kws flash`)"
                         )
-                    self.window = max(1, min(window, 16))
+                    self.window = max(1, min(window, self.max_window))
                     if max_payload < MAX_PAYLOAD:
                         raise LinkError(f"the firmware accepts {max_payload}-byte frames, kws needs {MAX_PAYLOAD}")
                     self._connected = True
@@ -267,6 +317,8 @@ class SerialLink:
                 self._write(encoded[sent][1])
                 sent += 1
             fields = self._next_control(deadline)
+            if fields is not None and fields[0] in ("ack", "nak") and not _numbers(fields[1:2]):
+                continue  # a checksummed reply without a sequence number: damaged, counts as lost
             if fields is None or (fields[0] == "nak" and len(fields) == 3):
                 if fields and fields[2] == "hello":
                     self._connected = False

@@ -4,7 +4,7 @@ board is reached on its port (given, or found from its USB VID:PID)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 
 from kws.boards import Board
@@ -29,7 +29,9 @@ def open_session(project: Project, board: Board, port: str | None = None, *,
             url = stack.enter_context(Emulator(project.elf, icount_shift=icount_shift)).url
         else:
             url = port or find_port(board)
-        yield stack.enter_context(SerialLink.open(url, baud=int(board.section("serial").get("baud", 115200))))
+        serial = board.section("serial")
+        yield stack.enter_context(SerialLink.open(url, baud=int(serial.get("baud", 115200)),
+                                                  rx_buffer=serial.get("rx_buffer")))
 
 
 def check_banner(banner: Banner, project: Project) -> None:
@@ -53,15 +55,25 @@ def identify(link: SerialLink) -> Banner:
     return link.banner
 
 
-def flash(project: Project, board: Board, port: str | None = None, *, build_first: bool = True) -> Banner:
+def flash(project: Project, board: Board, port: str | None = None, *, build_first: bool = True,
+          say: Callable[[str], None] = lambda _: None) -> Banner:
     """Build (``pio run``), upload and check that the board boots the firmware
-    and model just built. Returns its banner."""
+    and model just built; ``say`` hears each step. Returns its banner. A real
+    board's first build refuses at once when what PlatformIO would download
+    cannot be (kws.device.platform_packages)."""
     from kws.device.build import build
+    from kws.device.platform_packages import check_downloads
     from kws.device.upload import upload
 
     if build_first:
+        note = check_downloads(board)
+        if note:
+            say(note)
+        say(f"building {project.path} for {board.name} ...")
         build(project.path, project.env)
-    used_port = upload(board, project.path, project.env, port)
+    else:
+        say(f"uploading what was built last in {project.path} ...")
+    used_port = upload(board, project.path, project.env, port, build_first=build_first)
     with open_session(project, board, used_port) as link:
         banner = identify(link)
     check_banner(banner, project)

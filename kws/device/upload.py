@@ -6,6 +6,10 @@
   compressed and verified, showing its progress bar. A chip that does not
   answer gets the board's hint (e.g. hold BOOT, tap EN).
 - ``pio``: PlatformIO's own upload target (bossac, picotool, ST-LINK...).
+  With ``[upload] needs_port = false`` (the Pico: picotool finds a board in
+  BOOTSEL mode, or a blank one, by USB, where there is no serial port yet) a
+  board without a serial port is uploaded to without ``--upload-port``, and
+  kws then waits for the port the new firmware opens.
 - ``qemu``: nothing to write; the emulator runs the ELF (kws.device.emulator).
 """
 
@@ -17,10 +21,11 @@ import serial
 
 from kws.boards import Board
 from kws.device.build import run_pio
-from kws.device.ports import find_port
-from kws.errors import KwsError
+from kws.device.ports import find_port, wait_for_port
+from kws.errors import KwsError, UsageError
 
 ESPTOOL_CONNECT_ATTEMPTS = 7
+PORT_AFTER_UPLOAD_S = 20.0   # picotool reboots the Pico; USB CDC enumerates within seconds
 
 
 def upload_method(board: Board) -> str:
@@ -67,18 +72,36 @@ def esptool_upload(build_dir: Path, board: Board, port: str, *, baud: int | None
         raise KwsError(f"esptool refused its arguments (exit {err.code}); this is a kws bug") from None
 
 
-def upload(board: Board, project_dir: Path, env: str, port: str | None = None) -> str | None:
-    """Upload the built firmware; returns the serial port used (None for the emulator)."""
+def upload(board: Board, project_dir: Path, env: str, port: str | None = None, *, build_first: bool = True) -> str | None:
+    """Upload the firmware (built first by PlatformIO's upload target unless
+    ``build_first`` is False); returns the serial port used (None for the emulator)."""
     method = upload_method(board)
     if method == "qemu":
         return None
-    port = port or find_port(board)
     if method == "esptool":
+        port = port or find_port(board)
         esptool_upload(project_dir / ".pio" / "build" / env, board, port)
         return port
+    if port is None:
+        port = _port_if_needed(board)
+    args = ["run", "-e", env, "-t", "upload", *([] if build_first else ["-t", "nobuild"]),
+            *(["--upload-port", port] if port else [])]
     try:
-        run_pio(["run", "-e", env, "-t", "upload", "--upload-port", port], project_dir)
+        run_pio(args, project_dir)
     except KwsError as err:
-        raise KwsError(f"uploading to the {board.name} on {port} failed: {err}{_hint(board)}") from None
-    return port
+        where = f" on {port}" if port else " (no serial port: found by USB)"
+        raise KwsError(f"uploading to the {board.name}{where} failed: {err}{_hint(board)}") from None
+    return port or wait_for_port(board, PORT_AFTER_UPLOAD_S)
 
+
+def _port_if_needed(board: Board) -> str | None:
+    """The board's serial port; None when there is none and its uploader
+    finds the board without one (``[upload] needs_port = false``)."""
+    try:
+        return find_port(board)
+    except UsageError:
+        raise
+    except KwsError:
+        if board.section("upload").get("needs_port", True):
+            raise
+        return None

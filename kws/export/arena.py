@@ -31,6 +31,7 @@ ARENA_MARGIN_MIN = 16
 ARENA_MARGIN_FRACTION = 0.02
 _MAX_ARENA = 64 * 1024 * 1024
 _TOTAL = re.compile(r"Arena allocation total (\d+) bytes")
+_HEAD = re.compile(r"Arena allocation head (\d+) bytes")
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,18 @@ class ArenaSize:
     exported: int
     recorded_total: int | None
     method: str
+    recorded_head: int | None = None   # the interpreter's planned (non-persistent) part
+    kernels_extra: int = 0             # bytes the board's kernels add to the measured need (in ``need``)
+    kernels_note: str = ""             # what those bytes are (kws.export.tflm_scratch)
 
     @property
     def margin(self) -> int:
         return self.exported - self.need
 
     def describe(self) -> str:
-        return (f"{self.exported} B (TFLM needs {self.need} B on x86-64, measured by {self.method}; "
+        measured = f"{self.need - self.kernels_extra} B on x86-64, measured by {self.method}"
+        board = f" + {self.kernels_extra} B for the {self.kernels_note}" if self.kernels_extra else ""
+        return (f"{self.exported} B (TFLM needs {self.need} B: {measured}{board}; "
                 f"+{self.margin} B margin: {ARENA_MARGIN_MIN} B alignment + {ARENA_MARGIN_FRACTION:.0%}, rounded to 16 B)")
 
 
@@ -96,7 +102,8 @@ def probe(model: bytes, arena_size: int, report: bool = False) -> Probe:
     return Probe(arena_size, ok, crashed, b"".join(chunks).decode("utf-8", "replace"))
 
 
-def _exported(need: int) -> int:
+def exported_arena(need: int) -> int:
+    """``need`` plus the stated margin, rounded up to 16 bytes."""
     margin = max(ARENA_MARGIN_MIN, math.ceil(need * ARENA_MARGIN_FRACTION))
     return -(-(need + margin) // 16) * 16
 
@@ -111,12 +118,14 @@ def measure_arena(model: bytes) -> ArenaSize:
     if not first.ok:
         detail = "it crashed" if first.crashed else (first.log.strip().splitlines() or ["no message"])[-1]
         raise KwsError(f"the TFLM interpreter cannot run this model even with a {generous} B arena ({detail})")
-    match = _TOTAL.search(first.log)
+    match, head = _TOTAL.search(first.log), _HEAD.search(first.log)
     recorded = int(match.group(1)) if match else None
+    recorded_head = int(head.group(1)) if head else None
     low, high = 0, generous  # high works; low fails (or is 0)
     if recorded and probe(model, recorded).ok:
         if not probe(model, recorded - 1).ok:
-            return ArenaSize(recorded, _exported(recorded), recorded, "RecordingMicroAllocator total")
+            return ArenaSize(recorded, exported_arena(recorded), recorded, "RecordingMicroAllocator total",
+                             recorded_head)
         high = recorded
     elif recorded:
         low = recorded
@@ -126,4 +135,4 @@ def measure_arena(model: bytes) -> ArenaSize:
             high = middle
         else:
             low = middle
-    return ArenaSize(high, _exported(high), recorded, "binary search over arena_size")
+    return ArenaSize(high, exported_arena(high), recorded, "binary search over arena_size", recorded_head)

@@ -72,6 +72,17 @@ def estimate(board: Board, runtime: str, model_flash: int, arena_bytes: int, fro
                     board.ram_bytes, tuple(warnings))
 
 
+def check_runtime(board: Board, runtime: str) -> None:
+    """Refuse, in one line, a runtime the board does not list (with the board
+    file's reason from ``[runtime_notes]`` when it gives one)."""
+    if runtime in board.runtimes:
+        return
+    why = board.section("runtime_notes").get(runtime)
+    raise KwsError(f"--board {board.name} does not support runtime {runtime}"
+                   + (f": {why}" if why else f" (its runtimes: {', '.join(board.runtimes)})")
+                   + f"; use --runtime {board.runtimes[0]} or another board")
+
+
 def check_fit(board: Board, runtime: str, fit: BoardFit) -> None:
     """Refuse, in one line, a board that lacks the RAM, the flash or the runtime."""
     for what, used, total, parts in (("RAM", fit.ram_bytes, fit.board_ram, fit.ram_parts),
@@ -80,6 +91,4 @@ def check_fit(board: Board, runtime: str, fit: BoardFit) -> None:
             raise KwsError(f"the model cannot fit --board {board.name}: it needs ~{used:,} B of {what} "
                            f"({_items(parts)}) but the board has {total:,} B; pick a larger board (see `kws boards`) "
                            "or a smaller model")
-    if runtime not in board.runtimes:
-        raise KwsError(f"--board {board.name} does not support runtime {runtime} (its runtimes: "
-                       f"{', '.join(board.runtimes)}); use --runtime {board.runtimes[0]} or another board")
+    check_runtime(board, runtime)

@@ -115,7 +115,7 @@ def _conv_block(rows: np.ndarray) -> np.ndarray:
 
 
 def _depthwise_block(rows: np.ndarray) -> np.ndarray:
-    taps = np.zeros((len(rows), -(-rows.shape[1] // 2) * 2), np.int8)
+    taps = np.zeros((len(rows), -(-rows.shape[1] // 2) * 2), np.int16)
     taps[:, : rows.shape[1]] = rows
     return _words(taps[:, 0::2], taps[:, 1::2]).T                               # [pair][channel]
 
@@ -157,13 +157,39 @@ def raster_overlap(g: dict[str, int], out_c: int) -> int:
 
 
 def requant_records(multipliers: list[int], shifts: list[int]) -> np.ndarray:
-    """kws_conv_t.requant: per channel multiplier, ~shift and, for a right
-    shift e, TFLM's two roundings as one 64-bit constant 2^30 + 2^(30 + e)."""
+    """kws_conv_t.requant for KWS_REQUANT_WIDE: per channel multiplier, ~shift
+    and, for a right shift e, TFLM's two roundings as one 64-bit constant
+    2^30 + 2^(30 + e)."""
     records = np.zeros((len(multipliers), 4), np.int64)
     for row, (m, s) in zip(records, zip(multipliers, shifts)):
         rounding = (1 << 30) + (1 << (30 - s)) if s < 0 else 0
         row[:] = m, ~s, rounding & 0xFFFFFFFF, rounding >> 32
     return ((records + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
+
+
+def short_requant_records(multipliers: list[int], shifts: list[int], bias: np.ndarray | None, rows: np.ndarray,
+                          output_zero_point: int) -> np.ndarray | None:
+    """kws_conv_t.requant for KWS_REQUANT_SHORT, or None when a channel does
+    not qualify. The short form takes the sum doubled (filters and bias stored
+    x2), so TFLM's SaturatingRoundingDoublingHighMul is one rounded 32-bit
+    high multiply (SMMULR), and folds the output zero point into
+    RoundingDivideByPOT's rounding: per channel multiplier, 2^(e-1) + zero
+    point x 2^e, e. It needs a right shift 1 <= e <= 30 and sums that stay
+    below 2^30 in magnitude for every int8 input, so that doubling, the
+    partial sums and the rounding all fit int32 exactly (the sum runs over
+    the folded bias, bias - input zero point x filter sum, plus input x filter)."""
+    bound = np.abs(rows.astype(np.int64)).sum(axis=1) * 256     # |input|, |input zero point| <= 128
+    if bias is not None:
+        bound += np.abs(bias.astype(np.int64))
+    records = []
+    for m, s, limit in zip(multipliers, shifts, bound.tolist()):
+        e = -s
+        high = (limit * m >> 31) + 1                       # |SRDHM(sum, m)| at most
+        rounding = (1 << (e - 1)) + (output_zero_point << e) if 1 <= e <= 30 else None
+        if rounding is None or limit >= 1 << 30 or high + abs(rounding) + 1 >= 1 << 31:
+            return None
+        records.append((m, rounding, e, 0))
+    return np.array(records, np.int64).astype(np.int32)
 
 
 def conv_kernel(g: dict[str, int]) -> tuple[str, int]:
@@ -271,18 +297,24 @@ class _Lowering:
         low, high = self.activation(op, out)
         i, g = op.index, geometry
         rows = filt.reshape(g["out_c"], -1)
+        bias_values = None if bias is None else bias.data
+        short = short_requant_records(*multipliers, bias_values, rows, out.quant.zero_point)
+        scale = 1 if short is None else 2                   # the short requantization takes the sum doubled
         function, scratch = conv_kernel(g)
-        layout = depthwise_filter_layout(rows) if function == "kws_depthwise" else conv_filter_layout(
-            rows, g["in_c"] // g["group_c"])
+        stored = rows.astype(np.int16) * scale
+        layout = depthwise_filter_layout(stored) if function == "kws_depthwise" else conv_filter_layout(
+            stored, g["in_c"] // g["group_c"])
         fields = dict(g)
         fields.update(
             input_offset=-inp.quant.zero_point, output_offset=out.quant.zero_point, act_min=low, act_max=high,
-            filter=self.array(f"w{i}", "int32_t", layout, f"filter of {out.name} (int16 pairs)"),
-            bias=self.array(f"b{i}", "int32_t", folded_bias(None if bias is None else bias.data, rows,
-                                                            -inp.quant.zero_point),
-                            "bias + input offset x filter sums"),
-            requant=self.array(f"q{i}", "int32_t", requant_records(*multipliers),
-                               "per-channel multiplier, shift, rounding", weights=False),
+            requant_kind="KWS_REQUANT_WIDE" if short is None else "KWS_REQUANT_SHORT",
+            filter=self.array(f"w{i}", "int32_t", layout, f"filter of {out.name} (int16 pairs"
+                              + (", doubled)" if scale == 2 else ")")),
+            bias=self.array(f"b{i}", "int32_t", folded_bias(
+                None if bias_values is None else bias_values.astype(np.int64) * scale, stored, -inp.quant.zero_point),
+                            "bias + input offset x filter sums" + (", doubled" if scale == 2 else "")),
+            requant=self.array(f"q{i}", "int32_t", requant_records(*multipliers) if short is None else short,
+                               "per-channel requantization", weights=False),
         )
         self.layers.append(Layer(op, "kws_conv_t", function, fields, [self.buffer(inp)], self.buffer(out), scratch,
                                  raster_overlap(g, g["out_c"])))

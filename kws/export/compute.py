@@ -41,9 +41,9 @@ class Cost:
 # Runtime c on the emulated Cortex-M4 with DSP (-O2), fitted per op kind to
 # the per-layer counts of `make bench AREAS=export` (see kws/export/bench.py).
 RUNTIME_C_M4 = {
-    "conv": Cost(2.4, 0.0, 0),             # CONV_2D with a kernel larger than 1x1 (kws_conv: patch copy)
-    "pointwise": Cost(1.05, 29.0, 256),    # 1x1 CONV_2D and FULLY_CONNECTED (kws_conv_1x1)
-    "depthwise": Cost(6.6, 0.7, 1500),     # DEPTHWISE_CONV_2D (kws_depthwise)
+    "conv": Cost(2.15, 0.0, 0),            # CONV_2D with a kernel larger than 1x1 (kws_conv: patch copy)
+    "pointwise": Cost(1.04, 23.0, 256),    # 1x1 CONV_2D and FULLY_CONNECTED (kws_conv_1x1)
+    "depthwise": Cost(5.5, 0.6, 1500),     # DEPTHWISE_CONV_2D (kws_depthwise)
     "pool": Cost(9.0, 0.0, 300),           # AVERAGE_POOL_2D, MAX_POOL_2D: per window value read
     "elementwise": Cost(0.0, 60.0, 200),   # ADD (not in the fit: an allowance)
     "mean": Cost(12.0, 40.0, 200),         # MEAN (not in the fit: an allowance)

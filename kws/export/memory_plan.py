@@ -17,6 +17,7 @@ needs little more than its largest activation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 ALIGNMENT = 4  # word access for the SIMD loads; nothing needs more
 
@@ -54,9 +55,11 @@ def _aligned(n: int) -> int:
     return -(-n // ALIGNMENT) * ALIGNMENT
 
 
-def _first_fit(blocks: list[Buffer]) -> None:
+def first_fit(blocks: list[Buffer], key: Callable[[Buffer], Any] = lambda b: (-b.size, b.first, b.name)) -> None:
+    """Place ``blocks`` in ``key`` order (largest first by default), each at the
+    lowest offset clear of the placed blocks that live at the same time."""
     placed: list[Buffer] = []
-    for block in sorted(blocks, key=lambda b: (-b.size, b.first, b.name)):
+    for block in sorted(blocks, key=key):
         busy = sorted((p.offset, p.offset + _aligned(p.size)) for p in placed if p.overlaps_in_time(block))
         offset = 0
         for start, end in busy:
@@ -97,7 +100,7 @@ def _place(buffers: list[Buffer], links: list[Link]) -> MemoryPlan:
         low = min(rel for _, rel in group)
         high = max(rel + b.size for b, rel in group)
         blocks.append(Buffer(root, high - low, min(b.first for b, _ in group), max(b.last for b, _ in group)))
-    _first_fit(blocks)
+    first_fit(blocks)
     for block in blocks:
         group = members[block.name]
         low = min(rel for _, rel in group)

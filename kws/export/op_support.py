@@ -1,12 +1,17 @@
 """Which operators each runtime can run, and the one-line refusal when it cannot.
 
 ``TFLM_RESOLVER_METHODS`` maps every builtin op TFLite Micro has a kernel for to
-the ``MicroMutableOpResolver`` method that registers it (from TFLM's
-micro_mutable_op_resolver.h). ``C_RUNTIME_OPS`` are the ops kws's own C runtime
-lowers to kernels (``firmware_templates/runtime_c``).
+the ``MicroMutableOpResolver`` method that registers it (from upstream TFLM's
+micro_mutable_op_resolver.h). A board's TFLM comes from a distribution pinned
+at some older version that may lack some of them: ``TFLM_DISTRIBUTIONS`` says
+which (a board names its own in ``[platformio.tflm] distribution``).
+``C_RUNTIME_OPS`` are the ops kws's own C runtime lowers to kernels
+(``firmware_templates/runtime_c``).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from kws.errors import KwsError, UsageError
 from kws.export.tflite_model import RESOURCE_VARIABLE_OPS, Operator, TfliteModel, check_io
@@ -38,6 +43,49 @@ TFLM_RESOLVER_METHODS: dict[str, str] = {
     op: "Add" + method for op, method in (item.split(":") for item in _TFLM_TABLE.split())
 }
 
+
+
+@dataclass(frozen=True)
+class TflmDistribution:
+    """One TFLM source a board builds against, and what its op resolver lacks
+    of ``TFLM_RESOLVER_METHODS`` (read from its micro_mutable_op_resolver.h at
+    the pinned version). ``header`` is that file's path in a checkout of it;
+    ``checkout_env`` names the variable that points a test at one."""
+
+    name: str
+    header: str
+    checkout_env: str
+    lacks: frozenset[str] = frozenset()
+
+    @property
+    def ops(self) -> frozenset[str]:
+        return frozenset(TFLM_RESOLVER_METHODS) - self.lacks
+
+
+_RESOLVER_HEADER = "tensorflow/lite/micro/micro_mutable_op_resolver.h"
+UPSTREAM_TFLM = TflmDistribution("tflite-micro", _RESOLVER_HEADER, "KWS_TFLM_DIR")
+TFLM_DISTRIBUTIONS: dict[str, TflmDistribution] = {d.name: d for d in (
+    UPSTREAM_TFLM,
+    # the TFLM Arduino library at its final commit (archived 2025): a 2023 sync of tflite-micro
+    TflmDistribution("tflite-micro-arduino-examples@7948b85", "src/" + _RESOLVER_HEADER, "KWS_TFLM_ARDUINO_DIR",
+                     frozenset({"BATCH_MATMUL", "DYNAMIC_UPDATE_SLICE", "EMBEDDING_LOOKUP", "REDUCE_ALL",
+                                "REDUCE_MIN", "REVERSE_V2"})),
+    TflmDistribution("esp-tflite-micro@1.3.5", _RESOLVER_HEADER, "KWS_ESP_TFLITE_MICRO_DIR",
+                     frozenset({"REDUCE_ALL"})),
+)}
+
+
+def tflm_distribution(name: str | None, where: str = "") -> TflmDistribution:
+    """The distribution called ``name`` (upstream TFLM when None); ``where``
+    names the board file for the error."""
+    if name is None:
+        return UPSTREAM_TFLM
+    if name not in TFLM_DISTRIBUTIONS:
+        raise KwsError(f"{where or 'board'}: [platformio.tflm] distribution = {name!r} is unknown; "
+                       f"use one of {', '.join(TFLM_DISTRIBUTIONS)}")
+    return TFLM_DISTRIBUTIONS[name]
+
+
 C_RUNTIME_OPS = frozenset({
     "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
     "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "SOFTMAX", "ADD", "MEAN", "PAD",
@@ -67,8 +115,9 @@ def unsupported_op_error(model: TfliteModel, runtime: str, sub_index: int, op: O
     return KwsError(f"{model.source}: {what} at {_where(model, sub_index, op)} is not supported by runtime {runtime}; {hint}")
 
 
-def check_model(model: TfliteModel, runtime: str) -> None:
-    """Raise a one-line KwsError unless ``runtime`` can run ``model``."""
+def check_model(model: TfliteModel, runtime: str, tflm: TflmDistribution = UPSTREAM_TFLM) -> None:
+    """Raise a one-line KwsError unless ``runtime`` can run ``model`` (with
+    ``tflm``: the TFLM distribution the board builds against)."""
     if runtime not in _SUPPORT:
         raise UsageError(f"--runtime {runtime}: unknown runtime; use one of: {', '.join(_SUPPORT)}")
     check_io(model)
@@ -82,3 +131,16 @@ def check_model(model: TfliteModel, runtime: str) -> None:
         for op in sub.operators:
             if op.opcode not in _SUPPORT[runtime]:
                 raise unsupported_op_error(model, runtime, sub_index, op)
+    if runtime == "tflm":
+        _check_distribution(model, tflm)
+
+
+def _check_distribution(model: TfliteModel, tflm: TflmDistribution) -> None:
+    """Refuse, naming all of them, the model's ops that upstream TFLM has but ``tflm`` lacks."""
+    lacking = [op for op in model.ops if op in tflm.lacks]
+    if not lacking:
+        return
+    methods = ", ".join(f"{op} ({TFLM_RESOLVER_METHODS[op]})" for op in lacking)
+    raise KwsError(f"{model.source}: the TFLM this board builds against ({tflm.name}) lacks "
+                   f"op{'s' if len(lacking) > 1 else ''} {methods}; re-convert the model without "
+                   f"{'them' if len(lacking) > 1 else 'it'}, or use a board whose TFLM has {'them' if len(lacking) > 1 else 'it'}")

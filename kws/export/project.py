@@ -9,6 +9,7 @@ PlatformIO unchanged::
     include/              generated headers: frontend tables, pins, firmware identity
     lib/kws_model/        the model (from export_model)
     kws_project.json      what kws flash / kws monitor need: env, firmware and model identity
+    kws_files.json        every file kws generated, with its sha256 (see owned.py)
 
 Board glue comes from ``firmware_templates/boards/<family>/``: its files go
 to ``src/`` and its ``root/`` folder to the project root (``*.j2`` rendered).
@@ -26,13 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from kws import __version__
-from kws.atomic import write_text_atomic
 from kws.audio.frontend_header import frontend_source_paths, render_frontend_headers
 from kws.audio.frontend_params import FrontendParams
 from kws.boards import Board, load_board
 from kws.errors import KwsError, UsageError
-from kws.export.exporter import ExportResult
-from kws.export.render import environment, write_folder
+from kws.export.exporter import MODEL_LIB, ExportResult
+from kws.export.owned import OwnedFolder
+from kws.export.render import environment
 from kws.export.settings import inference_period_frames
 from kws.resources import templates_dir
 from kws.train.smoothing import SmoothingParams, keyword_mask
@@ -168,9 +169,13 @@ def _firmware_id(parts: dict[str, str | bytes]) -> str:
     return digest.hexdigest()[:12]
 
 
-def render_project(board: str | Board, export: ExportResult, out_dir: str | Path | None = None) -> Project:
+def render_project(board: str | Board, export: ExportResult, out_dir: str | Path | None = None, *,
+                   force: bool = False) -> Project:
     """Write the PlatformIO project for ``board`` around ``export`` (whose
-    ``lib/kws_model`` is already in ``out_dir``, by default export.out_dir)."""
+    ``lib/kws_model`` it writes too, by default into export.out_dir). Every
+    file is checked before any is written: only files kws generated are
+    overwritten (``owned.py``); ``force`` overwrites files the user changed
+    or created too."""
     board = board if isinstance(board, Board) else load_board(board)
     out = Path(out_dir) if out_dir is not None else export.out_dir
     if export.runtime not in board.runtimes:
@@ -187,18 +192,15 @@ def render_project(board: str | Board, export: ExportResult, out_dir: str | Path
     root["platformio.ini"] = env.get_template("project/platformio.ini.j2").render(**context)
     root["README.md"] = env.get_template("project/README.md.j2").render(**context)
 
-    model_files = {f"lib/kws_model/{p.name}": p.read_bytes() for p in export.files if p.is_file()}
     identity = {**{f"src/{k}": v for k, v in src.items()}, **{f"include/{k}": v for k, v in include.items()},
-                **root, **model_files}
+                **root, **export.library}
     context["firmware_id"] = _firmware_id(identity)
     include[_APP_CONFIG] = env.get_template("app/kws_app_config.h.j2").render(**context)
 
-    write_folder(out / "src", src)
-    write_folder(out / "include", include)
-    for name, text in root.items():
-        write_text_atomic(out / name, text)
     project = Project(path=out, board=board.name, env=board.name, runtime=export.runtime,
                       firmware_id=context["firmware_id"], model_sha256=export.model_sha256,
                       labels=tuple(export.labels), emulated=board.emulated, frontend=export.frontend)
-    write_text_atomic(out / PROJECT_FILE, json.dumps(project.to_dict(), indent=2) + "\n")
+    files = {**{f"src/{k}": v for k, v in src.items()}, **{f"include/{k}": v for k, v in include.items()},
+             **root, **export.library, PROJECT_FILE: json.dumps(project.to_dict(), indent=2) + "\n"}
+    OwnedFolder(out, force=force).write(files, replacing=("src", "include", MODEL_LIB.as_posix()))
     return project

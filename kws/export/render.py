@@ -1,14 +1,9 @@
 """Shared rendering for the export: the Jinja environment over
-``firmware_templates/``, C literal formatting, and the atomic swap of a
-generated source folder."""
+``firmware_templates/`` and C literal formatting."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable
 
 import jinja2
 import numpy as np
@@ -58,26 +53,3 @@ def c_string(text: str) -> str:
 def c_float(value: float) -> str:
     """A float literal that round-trips the float32 value."""
     return f"{float(np.float32(value))!r}f"
-
-
-def write_folder(target: Path, files: Mapping[str, str | bytes]) -> list[Path]:
-    """Replace folder ``target`` with exactly ``files`` (name -> content): written
-    into a sibling temp folder first, then swapped in, so a reader sees the old
-    set or the new set and never a mix of two exports."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        for name, content in files.items():
-            (staging / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-        old = None
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-            os.replace(target, old / target.name)
-        os.replace(staging, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return [target / name for name in files]

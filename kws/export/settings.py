@@ -56,12 +56,9 @@ def resolve_settings(model: TfliteModel, labels: Sequence[str] | None = None,
     if params is None:
         params = FrontendParams()
         warnings.append("the model has no frontend parameters in its metadata; the header assumes kws's defaults")
-    features = params.num_frames * params.num_channels
-    if model.input.size != features:
-        warnings.append(
-            f"the model input has {model.input.size} values but the frontend gives {params.num_frames} x "
-            f"{params.num_channels} = {features}: the kws firmware frontend cannot feed this model as it is"
-        )
+    unfed = feed_problem(model, params)
+    if unfed:
+        warnings.append(unfed)
     smoothing = model.smoothing
     if period_ms is not None:
         if period_ms < params.stride_ms:
@@ -71,6 +68,21 @@ def resolve_settings(model: TfliteModel, labels: Sequence[str] | None = None,
         fitting = max(1, int(smoothing["average_window_ms"]) // int(period_ms))
         smoothing["minimum_count"] = min(int(smoothing["minimum_count"]), fitting)
     return ModelSettings(tuple(chosen), params, smoothing, tuple(warnings))
+
+
+def feed_problem(model: TfliteModel, params: FrontendParams) -> str:
+    """Why kws's firmware frontend cannot feed ``model`` with ``params`` ("" when it can):
+    the firmware gives a model whole windows of frames x channels features."""
+    frames, channels = params.num_frames, params.num_channels
+    shape = model.input.shape
+    if model.input.size == frames * channels:
+        return ""
+    if model.uses_resource_variables and len(shape) >= 2 and shape[-1] == channels and model.input.size < frames * channels:
+        return (f"a streaming model fed {model.input.size // channels} frames of {channels} features per inference "
+                f"(its state in resource variables, like micro_wake_word's): kws's firmware gives a TFLM model whole "
+                f"windows of {frames} x {channels} features, and streams only the models it runs with runtime c")
+    return (f"the model input has {model.input.size} values ({model.input.describe()}) but kws's frontend gives "
+            f"{frames} x {channels} = {frames * channels} features: the firmware cannot feed this model as it is")
 
 
 def _quant(tensor: Tensor) -> tuple[str, int]:

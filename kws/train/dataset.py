@@ -26,7 +26,7 @@ from kws.atomic import write_bytes_atomic
 from kws.audio.frontend import compute_features
 from kws.audio.frontend_params import FrontendParams
 from kws.audio.io import SAMPLE_RATE, load_wav
-from kws.data.cache import cache_dir, sha256_file
+from kws.cache import cache_dir, sha256_file
 from kws.data.manifest import SILENCE, Clip
 from kws.train.augment import AugmentConfig, Augmenter
 

@@ -27,10 +27,11 @@ from kws.atomic import write_bytes_atomic
 from kws.audio.frontend_params import FrontendParams
 from kws.boards import Board, load_board
 from kws.config import Config
+from kws.cache import JsonStore
 from kws.data import negatives
-from kws.data.cache import JsonStore
+from kws.data.labels import check_keyword_labels
 from kws.data.manifest import SILENCE, read_manifest
-from kws.data.progress import bar
+from kws.progress import bar
 from kws.errors import KwsError
 from kws.export.c_codegen import lower_model
 from kws.export.compute import WARN_LOAD, Load, Work, lightest_load
@@ -113,6 +114,7 @@ def _real_first(examples: list[Example]) -> tuple[list[Example], list[int]]:
 def _select(config: Config, preset: Preset, labels: list[str]) -> _Data:
     manifest = config.data.manifest
     clips = read_manifest(manifest)
+    check_keyword_labels((c.label for c in clips), labels[2:], manifest)
     examples = examples_from(clips, labels, manifest.parent)
     train = [e for e in examples if e.split == "train"]
     if preset.max_per_class:
@@ -363,7 +365,7 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
     if len(tflite) > config.model.size_budget:
         raise KwsError(f"--size-budget {config.model.size_budget}: the trained model is {len(tflite)} bytes; "
                        "raise the budget")
-    model_path = out or build_dir / "model.tflite"
+    model_path = out or config.paths.model
     write_bytes_atomic(model_path, tflite)
     seconds = time.monotonic() - started
     load = _load(board, _work(tflite, input_shape[0]))

@@ -1,6 +1,7 @@
 /* Board glue for Arduino cores (Nano 33 BLE Sense: mbed core; Pico:
  * arduino-pico; B-L475E-IOT01A: STM32duino): Serial for the link,
- * millis()/micros() (arduino-pico's micros() is the SDK's time_us_32()), the
+ * millis()/micros() (32-bit counts that wrap: mbed's Timer, STM32duino's
+ * getCurrentMicros(), arduino-pico's to_us_since_boot() truncated), the
  * LED pin; the microphone driver is in kws_mic_<type>.cpp, chosen by
  * KWS_MIC_<TYPE> from kws_board_config.h. */
 #include <Arduino.h>

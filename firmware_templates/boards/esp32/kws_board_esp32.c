@@ -14,8 +14,24 @@
 #include "kws_board.h"
 #include "kws_board_config.h"
 
+#ifndef KWS_SERIAL_RX_BUFFER /* a board file without [serial] rx_buffer */
+#define KWS_SERIAL_RX_BUFFER 1024u
+#endif
+
 #if defined(KWS_SERIAL_USB_JTAG)
 #include "driver/usb_serial_jtag.h"
+#include "sdkconfig.h"
+/* usb_serial_jtag_is_connected() is only kept up to date by the connection
+ * monitor, which ESP-IDF links in when the console is on USB Serial/JTAG. */
+#if !defined(CONFIG_ESP_CONSOLE_USB_SERIAL_JTAG_ENABLED) && !defined(CONFIG_USJ_NO_AUTO_LS_ON_CONNECTION)
+#error "set CONFIG_ESP_CONSOLE_USB_SERIAL_JTAG=y in sdkconfig.defaults (kws export writes it for usb_jtag boards)"
+#endif
+/* Output waits at most this long for room while a host reads; once a write
+ * found no room (no host reads the port) later writes do not wait at all
+ * until one goes through again: output is dropped, never blocks. */
+#define USB_TX_BUFFER 4096u
+#define USB_TX_WAIT_MS 20u
+static bool usb_tx_stalled;
 #else
 #include "driver/uart.h"
 #define KWS_UART UART_NUM_0
@@ -121,12 +137,14 @@ void kws_board_init(void)
 {
 #if defined(KWS_SERIAL_USB_JTAG)
   usb_serial_jtag_driver_config_t usb = USB_SERIAL_JTAG_DRIVER_CONFIG_DEFAULT();
+  usb.tx_buffer_size = USB_TX_BUFFER;
+  usb.rx_buffer_size = KWS_SERIAL_RX_BUFFER; /* the ISR drops what does not fit (default 256 B) */
   ESP_ERROR_CHECK(usb_serial_jtag_driver_install(&usb));
 #else
   uart_config_t uart = {.baud_rate = KWS_SERIAL_BAUD, .data_bits = UART_DATA_8_BITS, .parity = UART_PARITY_DISABLE,
                         .stop_bits = UART_STOP_BITS_1, .flow_ctrl = UART_HW_FLOWCTRL_DISABLE,
                         .source_clk = UART_SCLK_DEFAULT};
-  ESP_ERROR_CHECK(uart_driver_install(KWS_UART, 4096, 0, 0, NULL, 0));
+  ESP_ERROR_CHECK(uart_driver_install(KWS_UART, KWS_SERIAL_RX_BUFFER, 0, 0, NULL, 0));
   ESP_ERROR_CHECK(uart_param_config(KWS_UART, &uart));
 #endif
 #ifdef KWS_LED_PIN
@@ -140,7 +158,24 @@ void kws_board_init(void)
 void kws_board_write(const void *data, size_t n)
 {
 #if defined(KWS_SERIAL_USB_JTAG)
-  usb_serial_jtag_write_bytes(data, n, portMAX_DELAY);
+  /* No host (a power bank: no USB SOF packets) or no reader (the port is
+   * closed, the TX ring is full): drop the output instead of blocking. A
+   * write of at most USB_TX_BUFFER bytes goes into the ring whole or not at all. */
+  const uint8_t *bytes = data;
+  if (!usb_serial_jtag_is_connected()) {
+    usb_tx_stalled = true;
+    return;
+  }
+  while (n > 0) {
+    size_t chunk = n < USB_TX_BUFFER ? n : USB_TX_BUFFER;
+    TickType_t wait = usb_tx_stalled ? 0 : pdMS_TO_TICKS(USB_TX_WAIT_MS);
+    usb_tx_stalled = usb_serial_jtag_write_bytes(bytes, chunk, wait) <= 0;
+    if (usb_tx_stalled) {
+      return;
+    }
+    bytes += chunk;
+    n -= chunk;
+  }
 #else
   uart_write_bytes(KWS_UART, data, n);
 #endif

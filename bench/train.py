@@ -16,16 +16,14 @@ held-out real speakers' words with the keyword said by held-out TTS voices.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
+from bench.common import DEV_SET, REPORTS, private_cache, row
 from kws.config import Config
-from kws.data.bench import DEV_SET
-from kws.data.cache import cache_dir
+from kws.cache import cache_dir
 from kws.data.folders import import_folder
 from kws.data.manifest import SILENCE, read_manifest, split_for, write_manifest
 from kws.data.project import Batch, save
@@ -39,7 +37,6 @@ UNKNOWN_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", 
 TTS_PER_WORD, TTS_PER_UNKNOWN, SEED = 300, 40, 1
 SALT = "kws-bench:"
 RECIPE = f"v1 {WORDS} {UNKNOWN_WORDS} {TTS_PER_WORD} {TTS_PER_UNKNOWN} {SEED} {SALT} 10/20"
-REPORTS = Path(__file__).resolve().parents[2] / "reports"
 
 PEER_YES_NO, PEER_YES_NO_BYTES = 0.782, 18800   # TFLM micro_speech, DESIGN.md
 PEER_12, PEER_12_BYTES = 0.902, 53936           # MLPerf Tiny DS-CNN kws_ref_model
@@ -66,25 +63,6 @@ def bench_manifest(root: Path) -> Path:
     write_manifest(manifest, clips)
     stamp.write_text(RECIPE)
     return manifest
-
-
-@contextmanager
-def _cache(folder: Path):
-    old = os.environ.get("KWS_CACHE_DIR")
-    os.environ["KWS_CACHE_DIR"] = str(folder)
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("KWS_CACHE_DIR", None)
-        else:
-            os.environ["KWS_CACHE_DIR"] = old
-
-
-def _row(name: str, value: float | None, unit: str, reference: float | None, note: str) -> dict:
-    ratio = round(value / reference, 3) if value is not None and reference else None
-    return {"name": name, "value": None if value is None else round(value, 4), "unit": unit,
-            "reference": reference, "reference_note": note, "ratio": ratio}
 
 
 def _train(manifest: Path, work: Path, stem: str, keywords: tuple[str, ...], negatives: bool = True,
@@ -115,7 +93,7 @@ def _custom_keyword(manifest: Path, work: Path, negatives: bool) -> dict:
     batch = Batch(project / "data" / "manifest.csv")
     synthesize(batch, project / "data" / "synth", [CUSTOM_WORD], CUSTOM_CLIPS, SEED)
     save(batch)
-    with _cache(work / f"cache-{project.name}"):
+    with private_cache(work / f"cache-{project.name}"):
         result, seconds = _train(batch.manifest, work, project.name, (CUSTOM_WORD,), negatives=negatives)
     tflite = result.tflite.read_bytes()
     metadata = read_metadata(tflite)
@@ -142,11 +120,11 @@ def custom_keyword_rows(manifest: Path, work: Path) -> list[dict]:
                 f"{score.hours * 60:.0f} min of {got['real_clips']} real clips of held-out speakers; threshold "
                 f"{score.threshold} tuned by kws train; {got['verdict'].line[:120]}")
         rows += [
-            _row(f"train: custom keyword from TTS only, {how} negatives: detection rate", score.detection_rate,
+            row(f"train: custom keyword from TTS only, {how} negatives: detection rate", score.detection_rate,
                  "fraction", None, note),
-            _row(f"train: custom keyword from TTS only, {how} negatives: false accepts on real speech",
+            row(f"train: custom keyword from TTS only, {how} negatives: false accepts on real speech",
                  score.fa_per_hour, "per hour", 2.0, "the default --target-fa-per-hour; issue 17's trap: 204/h"),
-            _row(f"train: custom keyword from TTS only, {how} negatives: training wall time", got["seconds"], "s",
+            row(f"train: custom keyword from TTS only, {how} negatives: training wall time", got["seconds"], "s",
                  None, "TTS of the negatives included" if negatives else "no negatives"),
         ]
     return rows
@@ -155,55 +133,55 @@ def custom_keyword_rows(manifest: Path, work: Path) -> list[dict]:
 def run() -> list[dict]:
     """Benchmark rows (name, value, unit, reference, reference_note, ratio)."""
     if not DEV_SET.is_dir():
-        return [_row("train: real-speech benchmarks", None, "", None, f"skipped: {DEV_SET} not found")]
+        return [row("train: real-speech benchmarks", None, "", None, f"skipped: {DEV_SET} not found")]
     root = cache_dir("bench-train")
     manifest = bench_manifest(root)
     rows = []
     with tempfile.TemporaryDirectory(prefix="kws-bench-train-") as tmp:
         work = Path(tmp)
-        with _cache(work / "cache-yes-no"):
+        with private_cache(work / "cache-yes-no"):
             yes_no, yes_no_s = _train(manifest, work, "yes-no", ("yes", "no"), size_budget=PEER_YES_NO_BYTES)
-        with _cache(work / "cache-12"):
+        with private_cache(work / "cache-12"):
             twelve, twelve_s = _train(manifest, work, "12-class", WORDS, size_budget=BUDGET_12)
             tiny, _ = _train(manifest, work, "12-class-tiny_conv", WORDS, architecture="tiny_conv",
                              size_budget=4 * PEER_12_BYTES)
         custom = custom_keyword_rows(manifest, work)
     note = "held-out real speakers of speech_commands_test_dev"
     rows += [
-        _row("train: yes/no accuracy (int8, TFLM)", yes_no.metrics["int8_accuracy"], "fraction", PEER_YES_NO,
+        row("train: yes/no accuracy (int8, TFLM)", yes_no.metrics["int8_accuracy"], "fraction", PEER_YES_NO,
              f"TFLM micro_speech 78.2% ({PEER_YES_NO_BYTES:,} B, full dataset); kws {yes_no.size_bytes:,} B; "
              f"{yes_no.metrics['test_count']} clips, {note}; issue 4 asks >= 85%"),
-        _row("train: yes/no model size", yes_no.size_bytes, "bytes", PEER_YES_NO_BYTES, "micro_speech's size"),
-        _row("train: 12-class accuracy (int8, TFLM)", twelve.metrics["int8_accuracy"], "fraction", PEER_12,
+        row("train: yes/no model size", yes_no.size_bytes, "bytes", PEER_YES_NO_BYTES, "micro_speech's size"),
+        row("train: 12-class accuracy (int8, TFLM)", twelve.metrics["int8_accuracy"], "fraction", PEER_12,
              f"MLPerf Tiny DS-CNN 90.2% ({PEER_12_BYTES:,} B, full dataset); kws {twelve.size_bytes:,} B; "
              f"{twelve.metrics['test_count']} clips, {note}; issue 4 asks >= 80%"),
-        _row("train: 12-class model size", twelve.size_bytes, "bytes", BUDGET_12, "the default size budget"),
-        _row("train: 12-class tiny_conv accuracy (int8, TFLM)", tiny.metrics["int8_accuracy"], "fraction", None,
+        row("train: 12-class model size", twelve.size_bytes, "bytes", BUDGET_12, "the default size budget"),
+        row("train: 12-class tiny_conv accuracy (int8, TFLM)", tiny.metrics["int8_accuracy"], "fraction", None,
              f"TFLM micro_speech architecture trained by kws on the same data, {tiny.size_bytes:,} B"),
-        _row("train: 12-class DS-CNN minus tiny_conv", 100 * (twelve.metrics["int8_accuracy"]
+        row("train: 12-class DS-CNN minus tiny_conv", 100 * (twelve.metrics["int8_accuracy"]
                                                               - tiny.metrics["int8_accuracy"]),
              "points", 10.0, "issue 4 asks >= 10 points on the same data"),
     ]
     for name, result in (("yes/no", yes_no), ("12-class", twelve)):
         stream = result.metrics["streaming"]["test"]
         rows += [
-            _row(f"train: {name} int8 minus float", result.metrics["int8_minus_float_points"], "points", None,
+            row(f"train: {name} int8 minus float", result.metrics["int8_minus_float_points"], "points", None,
                  "issue 4 asks within 1 point (TFLM interpreter vs Keras, test clips)"),
-            _row(f"train: {name} int8/float agreement", result.metrics["int8_float_agreement"], "fraction", None,
+            row(f"train: {name} int8/float agreement", result.metrics["int8_float_agreement"], "fraction", None,
                  "test clips where the int8 model (TFLM) and the float one pick the same class"),
-            _row(f"train: {name} streaming false accepts", stream["fa_per_hour"], "per hour",
+            row(f"train: {name} streaming false accepts", stream["fa_per_hour"], "per hour",
                  result.metrics["streaming"]["target_fa_per_hour"],
                  f"threshold {result.metrics['streaming']['smoothing']['threshold']} tuned on validation audio "
                  + ("for the target" if result.metrics["streaming"]["target_met"] else
                     "(target out of reach: highest threshold detecting half the validation keywords)")
                  + f"; {stream['hours'] * 60:.0f} min of generated non-keyword test audio"),
-            _row(f"train: {name} streaming detection rate", stream["detection_rate"], "fraction", None,
+            row(f"train: {name} streaming detection rate", stream["detection_rate"], "fraction", None,
                  f"{stream['keywords']} keywords of held-out speakers placed in the test audio"),
         ]
     rows += [
-        _row("train: yes/no training wall time", yes_no_s, "s", 600.0,
+        row("train: yes/no training wall time", yes_no_s, "s", 600.0,
              "issue 4: the demo's yes/no training <= 10 min on 2 cores (this run: real + TTS data, cold cache)"),
-        _row("train: 12-class training wall time", twelve_s, "s", 2700.0,
+        row("train: 12-class training wall time", twelve_s, "s", 2700.0,
              "issue 4: <= 45 min on 2 cores (cold feature cache, size search included)"),
     ]
     return rows + custom

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.common import HARNESS, PEERS, REPO, row
 from kws.audio.frontend_params import FrontendParams
 from kws.export.arena import measure_arena
 from kws.export.c_codegen import lower_model
@@ -35,9 +36,7 @@ from kws.export.render import c_array
 from kws.export.tflite_model import read_model
 from kws.export.verify import run_tflm
 
-REPO = Path(__file__).resolve().parents[2]
-PEERS = REPO.parent / "shared" / "peers"
-HARNESS = Path(__file__).resolve().parent / "bench_harness" / "runtime_c_cm4.c"
+HARNESS_C = HARNESS / "runtime_c_cm4.c"
 TFLM_REFERENCE_INSNS = 9_310_000
 TFLM_CMSIS_NN_INSNS = 1_495_000
 CMSIS_NN_INSNS_PER_MAC = 3.8          # TFLM + CMSIS-NN on a DS-CNN, emulated Cortex-M4 (issue figure)
@@ -87,7 +86,7 @@ def run_on_cortex_m4(model_dir: Path, inputs: np.ndarray, optimization: str = "-
         (Path(tmp) / "bench_inputs.h").write_text(
             f"#include <stdint.h>\n#define BENCH_COUNT {len(inputs)}u\n"
             f"static const int8_t bench_inputs[{inputs.size}] = {{\n{c_array(inputs)}\n}};\n")
-        run = run_baremetal([HARNESS, *sorted(model_dir.glob("*.c"))],
+        run = run_baremetal([HARNESS_C, *sorted(model_dir.glob("*.c"))],
                             include_dirs=[model_dir, tmp], cflags=[optimization, "-DKWS_PROFILE_LAYERS"],
                             timeout=300)
     calibration = re.search(r"calibration instructions=(\d+) cycles=(\d+)", run.output)
@@ -135,11 +134,6 @@ def _model_factory():
     import model_factory
 
     return model_factory
-
-
-def _row(name: str, value: float, unit: str, reference: float | None, note: str) -> dict:
-    return {"name": name, "value": value, "unit": unit, "reference": reference, "reference_note": note,
-            "ratio": round(value / reference, 3) if reference else None}
 
 
 STREAM_PERIOD_MS = 40
@@ -203,13 +197,13 @@ def _compute_rows(tmp: Path) -> list[dict]:
         work = _layer_work(cmodel, streaming)
         samples += [(*work[op], count) for op, count in inference.layers.items() if op in work]
         estimate = c_instructions(cmodel, streaming)
-        rows.append(_row(f"compute: {name} estimated / measured instructions per inference "
+        rows.append(row(f"compute: {name} estimated / measured instructions per inference "
                          f"({'streaming step' if streaming else 'whole window'}, runtime c)",
                          round(estimate / per_inference, 3), "ratio", 1.0,
                          f"measured {per_inference:,.0f} on the emulated Cortex-M4; issue 11 asks within 15%"))
         if name.startswith("kws DS-CNN"):
             per_second = (per_inference * 1000 / period_ms + FRONTEND_M4 * 1000 / FRONTEND.stride_ms)
-            rows.append(_row(f"compute: {name} streaming, instructions per second of audio (runtime c, frontend "
+            rows.append(row(f"compute: {name} streaming, instructions per second of audio (runtime c, frontend "
                              "included)", round(per_second), "instructions", 16_000_000,
                              "emulated Cortex-M4; issue 11 asks <= 16 M (25% of a 64 MHz Nano 33 BLE); "
                              f"one inference every {period_ms} ms"))
@@ -217,13 +211,13 @@ def _compute_rows(tmp: Path) -> list[dict]:
                 at_40 = estimate_load(load_board(board), "tflm", cmodel, period, FRONTEND.stride_ms)
                 tflm = export_model(tflite, tmp / f"tflm{i}-{board}", runtime="tflm", board=board,
                                     labels=[f"label{k}" for k in range(tflite.output.size)]).load
-                rows.append(_row(f"compute: {name} TFLM as exported for {board}: load", round(tflm.fraction, 3),
+                rows.append(row(f"compute: {name} TFLM as exported for {board}: load", round(tflm.fraction, 3),
                                  "fraction", 0.5,
                                  f"whole window every {tflm.period_ms} ms, the shortest period {board} affords "
                                  f"within 50% ({tflm.instructions_per_s / 1e6:.0f} M instructions/s; every "
                                  f"{period_ms} ms it would be {at_40.fraction:.0%}); {tflm.source}; "
                                  "issue 11 asks <= 50%"))
-    rows.append(_row("compute: fitted runtime-c costs (per MAC, per output, per call) " + json.dumps(
+    rows.append(row("compute: fitted runtime-c costs (per MAC, per output, per call) " + json.dumps(
         fit_costs(samples)), len(samples), "layers", None, "least squares over the layers above; "
                      "kws.export.compute.RUNTIME_C_M4 holds the figures in use"))
     return rows
@@ -244,20 +238,20 @@ def run() -> list[dict]:
         device = run_on_cortex_m4(ms_dir, inputs)
         exact = bool(np.array_equal(device.outputs, run_tflm(micro_speech, inputs)))
         insns = int(np.mean(device.instructions))
-        rows.append(_row("runtime c: micro_speech instructions per inference, emulated Cortex-M4 (-O2, SMLAD)"
+        rows.append(row("runtime c: micro_speech instructions per inference, emulated Cortex-M4 (-O2, SMLAD)"
                          + ("" if exact else " (OUTPUTS DIFFER FROM TFLM)"), insns, "instructions",
                          TFLM_REFERENCE_INSNS, "TFLM reference kernels, measured here; target <= 1,200,000"))
-        rows.append(_row("runtime c: micro_speech instructions per inference vs CMSIS-NN", insns, "instructions",
+        rows.append(row("runtime c: micro_speech instructions per inference vs CMSIS-NN", insns, "instructions",
                          TFLM_CMSIS_NN_INSNS, "TFLM with CMSIS-NN kernels, measured here"))
         small = int(np.mean(run_on_cortex_m4(ms_dir, inputs[:2], "-Os").instructions))
-        rows.append(_row("runtime c: micro_speech instructions per inference built with -Os", small, "instructions",
+        rows.append(row("runtime c: micro_speech instructions per inference built with -Os", small, "instructions",
                          TFLM_REFERENCE_INSNS, f"TFLM reference kernels; SysTick calibration {device.calibration:.5f} "
                          "instructions/cycle (nominal 1000/168)"))
         sizes = code_size(ms_dir)
-        rows.append(_row("runtime c: micro_speech code + plan at -Os (weights excluded: "
+        rows.append(row("runtime c: micro_speech code + plan at -Os (weights excluded: "
                          f"{sizes['weights']:,} B)", sizes["code_and_plan"], "bytes", CODE_BUDGET, "budget 12 KB"))
         kernels = code_size(ms_dir, ("kws_kernels.c",))["code_and_plan"]
-        rows.append(_row("runtime c: kernels (kws_kernels.c) at -Os", kernels, "bytes", KERNEL_CODE_BUDGET,
+        rows.append(row("runtime c: kernels (kws_kernels.c) at -Os", kernels, "bytes", KERNEL_CODE_BUDGET,
                          "budget 8 KB"))
         for name, result in results.items():
             if name == "micro_speech":
@@ -267,12 +261,12 @@ def run() -> list[dict]:
             exact = bool(np.array_equal(device.outputs, run_tflm(models[name], inputs)))
             macs = whole_window_macs(lower_model(read_model(models[name])), CONV_KINDS)
             per_mac = float(np.mean(device.instructions)) / macs
-            rows.append(_row(f"runtime c: {name} instructions per multiply-accumulate, emulated Cortex-M4 (-O2)"
+            rows.append(row(f"runtime c: {name} instructions per multiply-accumulate, emulated Cortex-M4 (-O2)"
                              + ("" if exact else " (OUTPUTS DIFFER FROM TFLM)"), round(per_mac, 2), "instructions",
                              CMSIS_NN_INSNS_PER_MAC, "TFLM with CMSIS-NN on a DS-CNN; target <= 0.7x"))
         for name, result in results.items():
             tflm = measure_arena(models[name]).need
-            rows.append(_row(f"runtime c: {name} memory plan RAM", result.arena_bytes, "bytes", tflm,
+            rows.append(row(f"runtime c: {name} memory plan RAM", result.arena_bytes, "bytes", tflm,
                              "TFLM arena measured by its interpreter (x86-64); targets: <= 1.0, DS-CNN <= 0.8"))
         rows += _compute_rows(Path(tmp))
     return rows

@@ -15,16 +15,14 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from bench.common import DEV_SET, PEERS, row
 from kws.boards import load_board
 from kws.device.build import build, elf_size
 from kws.device.session import identify, open_session
-from kws.export.exporter import export_model
-from kws.export.project import render_project
+from kws.export.flow import export_project
 from kws.monitor import eval_clips, evaluate
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-PEER = SHARED / "peers" / "micro_speech"
-DEV_SET = SHARED / "data" / "speech_commands_test_dev"
+PEER = PEERS / "micro_speech"
 BOARD = "qemu-stm32f405"
 LABELS = ("_silence_", "_unknown_", "yes", "no")
 STACK_BYTES = 8192  # reserved by the platform's linker script
@@ -33,26 +31,20 @@ TFLM_FIRMWARE_CODE = 111_000
 EVAL_CLIPS = 24
 
 
-def _row(name: str, value: float, unit: str, reference: float | None, note: str) -> dict:
-    ratio = round(value / reference, 3) if reference else None
-    return {"name": name, "value": value, "unit": unit, "reference": reference, "reference_note": note, "ratio": ratio}
-
-
 def run() -> list[dict]:
     """Benchmark rows (see the module docstring)."""
     model = PEER / "micro_speech_quantized.tflite"
     board = load_board(BOARD)
     with tempfile.TemporaryDirectory(prefix="kws-bench-device-") as tmp:
-        export = export_model(model, Path(tmp), runtime="c", board=board, labels=list(LABELS))
-        project = render_project(board, export)
+        export, project = export_project(model, board, Path(tmp), runtime="c", labels=list(LABELS))
         size = elf_size(build(project.path, project.env).elf)
         code = size.text - export.weight_bytes
         rows = [
-            _row("firmware flash (text+data), emulated STM32F405, micro_speech, runtime c", size.flash, "bytes",
+            row("firmware flash (text+data), emulated STM32F405, micro_speech, runtime c", size.flash, "bytes",
                  TFLM_FIRMWARE_TEXT, "TFLM micro_speech firmware text measured here (incl. 128 KB test audio)"),
-            _row("firmware code (text minus model weights), same firmware", code, "bytes", TFLM_FIRMWARE_CODE,
+            row("firmware code (text minus model weights), same firmware", code, "bytes", TFLM_FIRMWARE_CODE,
                  "TFLM micro_speech firmware: about 111 KB of code"),
-            _row("firmware RAM (data+bss+8 KiB stack), same firmware", size.ram + STACK_BYTES, "bytes", 128 * 1024,
+            row("firmware RAM (data+bss+8 KiB stack), same firmware", size.ram + STACK_BYTES, "bytes", 128 * 1024,
                  "STM32F405 SRAM the firmware is linked for"),
         ]
         clips = eval_clips(DEV_SET, LABELS, limit=EVAL_CLIPS)
@@ -63,11 +55,11 @@ def run() -> list[dict]:
     summary = report.summary()
     per_clip_insns = sum(c.device.frontend_us + c.device.model_us for c in report.clips) * 1000 / len(report.clips)
     rows += [
-        _row(f"on-device eval throughput over the emulated UART ({summary['clips']} dev clips of 1 s)",
+        row(f"on-device eval throughput over the emulated UART ({summary['clips']} dev clips of 1 s)",
              summary["clips_per_second"], "clips/s", 1.0, "real time (one 1 s clip per second)"),
-        _row("on-device eval: clips with the host's scores bit for bit", summary["bit_exact_clips"], "clips",
+        row("on-device eval: clips with the host's scores bit for bit", summary["bit_exact_clips"], "clips",
              summary["clips"], "all clips streamed (host: Python frontend twin + TFLM interpreter)"),
-        _row("device instructions per 1 s clip (49 frontend frames + 1 inference)", round(per_clip_insns),
+        row("device instructions per 1 s clip (49 frontend frames + 1 inference)", round(per_clip_insns),
              "instructions", 5_200_000 + 1_495_000,
              "TFLM micro_speech on this emulator: frontend 5.2 M + CMSIS-NN inference 1.495 M"),
     ]

@@ -1,10 +1,10 @@
 """`make bench`: runs every area's benchmarks and writes bench/results.json
 and bench/results.md (one row per figure: value, reference, ratio).
 
-Each area provides ``kws.<area>.bench.run() -> list[dict]`` with rows
+Each area provides ``bench.<area>.run() -> list[dict]`` with rows
 ``{"name", "value", "unit", "reference", "reference_note", "ratio"}``.
 Benchmarks may read ../shared beside the checkout; the product never does.
-Running a subset (``python -m kws.bench train``, ``make bench AREAS=train``)
+Running a subset (``python -m bench train``, ``make bench AREAS=train``)
 replaces that area's rows and keeps the others; every row carries the date it
 was measured.
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 from kws.atomic import write_text_atomic
 
 AREAS = ("audio", "data", "train", "export", "device")
-OUT_DIR = Path(__file__).resolve().parent.parent / "bench"
+OUT_DIR = Path(__file__).resolve().parent
 
 
 def _markdown(rows: list[dict], meta: dict) -> str:
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for area in args.areas:
         try:
-            module = importlib.import_module(f"kws.{area}.bench")
+            module = importlib.import_module(f"bench.{area}")
         except ModuleNotFoundError:
             print(f"bench: no benchmarks for {area} yet", file=sys.stderr)
             continue
@@ -87,7 +87,3 @@ def main(argv: list[str] | None = None) -> int:
     write_text_atomic(OUT_DIR / "results.md", _markdown(rows, meta))
     print(_markdown(rows, meta))
     return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.common import DEV_SET, HARNESS
 from kws.audio.frontend import compute_features, frontend_uint16
 from kws.audio.frontend_header import frontend_source_paths, write_frontend_headers
 from kws.audio.frontend_params import FrontendParams
 from kws.audio.io import load_wav
 
-REPO = Path(__file__).resolve().parents[2]
-DEV_SET = REPO.parent / "shared" / "data" / "speech_commands_test_dev"
 TFLM_FRONTEND_INSNS_PER_FRAME = 5_200_000 / 49  # measured here (DESIGN.md)
 
 
@@ -87,7 +86,7 @@ def cortex_m4_instructions_per_frame(clip: np.ndarray | None = None) -> dict:
             f"static const int16_t bench_clip[{len(clip)}] = {{{values}}};\n"
         )
         run = run_baremetal(
-            [REPO / "bench" / "frontend_cm4.c", frontend_source_paths()[1]],
+            [HARNESS / "frontend_cm4.c", frontend_source_paths()[1]],
             include_dirs=[gen, frontend_source_paths()[0].parent],
             timeout=120,
         )

@@ -5,46 +5,27 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
+from bench.common import DEV_SET, private_cache, row
 from kws.data.folders import import_folder
 from kws.data.project import Batch, save
 from kws.data.synth import synthesize
 from kws.data.tts import catalogue
 
-DEV_SET = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "speech_commands_test_dev"
 PER_CORE_REFERENCE = 1 / 0.0275  # DESIGN.md: 20-35 ms per 1 s clip and engine call
 MIN_IDENTITIES = 30  # issue 3
-
-
-@contextmanager
-def _private_cache(folder: Path):
-    old = os.environ.get("KWS_CACHE_DIR")
-    os.environ["KWS_CACHE_DIR"] = str(folder / "cache")
-    try:
-        yield
-    finally:
-        if old is None:
-            del os.environ["KWS_CACHE_DIR"]
-        else:
-            os.environ["KWS_CACHE_DIR"] = old
-
-
-def _row(name: str, value: float, unit: str, reference: float | None, note: str) -> dict:
-    return {"name": name, "value": round(value, 3), "unit": unit, "reference": reference,
-            "reference_note": note, "ratio": round(value / reference, 3) if reference else None}
 
 
 def run() -> list[dict]:
     """Benchmark rows (name, value, unit, reference, reference_note, ratio)."""
     rows = []
     cores = os.cpu_count() or 1
-    with tempfile.TemporaryDirectory(prefix="kws-bench-") as tmp, _private_cache(Path(tmp)):
+    with tempfile.TemporaryDirectory(prefix="kws-bench-") as tmp, private_cache(Path(tmp) / "cache"):
         tmp = Path(tmp)
         stats = synthesize(Batch(tmp / "synth.csv"), tmp / "synth", ["yes", "hey robot"], 40, seed=1)
         reference = round(PER_CORE_REFERENCE * cores, 1)
-        rows.append(_row("data: TTS synthesis (all cores)", stats.clips_per_s, "clips/s", reference,
+        rows.append(row("data: TTS synthesis (all cores)", stats.clips_per_s, "clips/s", reference,
                          f"DESIGN.md: 20-35 ms per clip and engine call, x {cores} cores; "
                          "kws adds sox post-processing and validation"))
         if DEV_SET.is_dir():
@@ -53,10 +34,10 @@ def run() -> list[dict]:
                 batch = Batch(tmp / f"{kind}.csv")
                 import_folder(DEV_SET, batch, tmp / "silence", split="test")
                 save(batch)
-                rows.append(_row(f"data: import speech_commands_test_dev ({kind} cache)",
+                rows.append(row(f"data: import speech_commands_test_dev ({kind} cache)",
                                  time.perf_counter() - start, "s", None,
                                  f"{len(batch.clips)} clips kept, {len(batch.rejected)} left out; no reference"))
     identities = sum(len(v) for v in catalogue().values())
-    rows.append(_row("data: distinct synth voice identities", identities, "voices", MIN_IDENTITIES,
+    rows.append(row("data: distinct synth voice identities", identities, "voices", MIN_IDENTITIES,
                      f"issue 3 asks for at least {MIN_IDENTITIES}; engines: {', '.join(sorted(catalogue()))}"))
     return rows
