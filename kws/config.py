@@ -19,6 +19,8 @@ whole file, with every key and its default::
     [train]
     preset = "full"                   # full | quick (tests, smoke runs)
     target_fa_per_hour = 2.0          # threshold tuning target for streaming
+    negatives = true                  # add TTS non-keyword speech when the training
+                                      # split has too little (kws/data/negatives.py)
 
     [board]
     name = "qemu-stm32f405"           # a profile in boards/
@@ -62,6 +64,7 @@ class ModelConfig:
 class TrainConfig:
     preset: str = "full"
     target_fa_per_hour: float = 2.0
+    negatives: bool = True
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,14 @@ def _coerce(table: Any, name: str, value: Any) -> Any:
     kind = {f.name: str(f.type) for f in dataclasses.fields(table)}[name]
     if kind.startswith("Path"):
         return Path(value) if value not in ("", None) else None
-    converters = {"int": int, "float": float, "str": str}
+    converters = {"int": int, "float": float, "str": str, "bool": _bool}
     return converters[kind](value) if kind in converters else value
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError("use true or false")
 
 
 def _checked(config: Config, where: str) -> Config:

@@ -26,6 +26,7 @@ PYTHON_PACKAGES = {
     "librosa": "resampling",
     "audiomentations": "augmentation",
     "tflite_micro": "the TFLM reference interpreter",
+    "ai_edge_litert": "LiteRT, the streaming evaluation's interpreter",
     "jinja2": "firmware templates",
     "serial": "the serial link (pyserial)",
     "esptool": "ESP32 uploads",

@@ -2,7 +2,8 @@
 
 Each area registers its subcommands from its own module; this module owns the
 application object, global flags and the error policy (one line, no traceback
-unless --debug).
+unless --debug) and where log output goes (kws.logs: third-party chatter to the
+project's log file, not the terminal).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 
 import typer
 
-from kws import __version__
+from kws import __version__, logs
 from kws.errors import KwsError
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 
 _state = {"debug": False}
+DEBUG_FLAG = "--debug"
 
 
 def _version_callback(value: bool) -> None:
@@ -38,14 +40,15 @@ def _version_callback(value: bool) -> None:
 def _global_options(
     verbose: bool = typer.Option(False, "-v", "--verbose", help="More detail on stderr."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Only errors and results."),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    debug: bool = typer.Option(False, DEBUG_FLAG, help="Show tracebacks for errors, and the log lines of "
+                               "TensorFlow and other libraries (otherwise only in build/kws.log)."),
     version: bool = typer.Option(
         False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
     """kws: data -> train -> export -> flash -> monitor, for tiny keyword spotters."""
     level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    logs.configure(level, debug, logs.log_path())
     _state["debug"] = debug
 
 
@@ -63,6 +66,10 @@ def _register_subcommands() -> None:
 def main() -> None:
     """Console entry point with the project's error policy: usage errors exit
     2 (typer/click), user errors print one line and exit 1 (or 2)."""
+    if DEBUG_FLAG in sys.argv[1:]:
+        logs.show_everything()
+    else:
+        logs.divert(logs.log_path())
     _register_subcommands()
     try:
         app()

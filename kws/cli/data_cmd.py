@@ -12,9 +12,9 @@ from rich.table import Table
 
 from kws.cli import app
 from kws.cli.options import CONFIG, MANIFEST, comma_list, project_config
-from kws.data import folders, record, speech_commands, synth
+from kws.data import folders, negatives, record, speech_commands, synth
 from kws.data.labels import label_for
-from kws.data.manifest import SPLITS, class_balance, read_manifest
+from kws.data.manifest import SPLITS, class_balance, read_manifest, split_notes
 from kws.data.project import Batch, Saved, save
 
 data_app = typer.Typer(help="Get audio (Speech Commands, folders, TTS, microphone) into data/manifest.csv.",
@@ -28,6 +28,8 @@ def _print_balance(balance: dict) -> None:
     for label, row in balance.items():
         table.add_row(label, *(str(row[k]) for k in (*SPLITS, "total")))
     Console().print(table)
+    for note in split_notes(balance):
+        typer.echo(f"note: {note}")
 
 
 def _report(saved: Saved) -> None:
@@ -70,7 +72,7 @@ def speech_commands_cmd(
 
 @data_app.command("import")
 def import_cmd(
-    folder: Path = typer.Argument(..., help="Folder of <label>/*.wav (Speech Commands layout works as is)."),
+    folder: Path = typer.Argument(..., help="Folder of `<label>/*.wav` (Speech Commands layout works as is)."),
     split: str = typer.Option(None, "--split", help="Put every clip in this split (train, val or test)."),
     manifest: Path = MANIFEST,
     config_path: Path = CONFIG,
@@ -95,6 +97,9 @@ def synth_cmd(
     n: int = typer.Option(200, "-n", help="Clips per word."),
     seed: int = typer.Option(0, "--seed", help="Same seed, same clips (byte for byte)."),
     unknown_words: str = typer.Option("", "--unknown-words", help="Other words to synthesize as _unknown_."),
+    negatives_too: bool = typer.Option(
+        False, "--negatives", help="Also synthesize non-keyword speech as _unknown_: common words and phrases "
+        "plus near-misses of the words (about 2 per keyword clip), into synth/negatives/."),
     jobs: int = typer.Option(None, "--jobs", "-j", help="Processes (default: all cores)."),
     out: Path = typer.Option(None, "--out", help="Where clips go (default: synth/ beside the manifest)."),
     manifest: Path = MANIFEST,
@@ -105,15 +110,27 @@ def synth_cmd(
     Examples:
     ```
     kws data synth --words "yes,no,hey robot" -n 500 --seed 1
+    kws data synth --words "hey robot" -n 500 --negatives
     ```
     """
     manifest = project_config(config_path, manifest).data.manifest
     batch = Batch(manifest)
-    stats = synth.synthesize(batch, out or manifest.parent / "synth", comma_list(words), n, seed,
-                             unknown_words=comma_list(unknown_words), jobs=jobs)
+    out = out or manifest.parent / "synth"
+    _synth_line(synth.synthesize(batch, out, comma_list(words), n, seed, unknown_words=comma_list(unknown_words),
+                                 jobs=jobs))
+    if negatives_too:
+        stats, near, common = negatives.synthesize(batch, out, comma_list(words),
+                                                   round(negatives.TARGET_RATIO * n * len(comma_list(words))), seed,
+                                                   jobs=jobs)
+        typer.echo(f"negatives: {len(near)} near-misses ({', '.join(near[:6])}, ...) and {len(common)} common "
+                   f"words and phrases, as _unknown_")
+        _synth_line(stats)
+    _report(save(batch))
+
+
+def _synth_line(stats: synth.SynthStats) -> None:
     typer.echo(f"synthesized {stats.clips} clips in {stats.seconds:.1f} s ({stats.clips_per_s:.1f} clips/s) "
                f"from {stats.identities} voice identities" + (f"; {stats.failed} failed" if stats.failed else ""))
-    _report(save(batch))
 
 
 @data_app.command("record")

@@ -16,7 +16,7 @@ console = Console()
 
 BOARD = typer.Option(None, "--board", "-b", help="Board profile (default: kws.toml [board] name; see `kws boards`).")
 PORT = typer.Option(None, "--port", "-p", help="Serial port or pyserial URL (default: found from the board's USB IDs).")
-PROJECT = typer.Option(None, "--project", help="Firmware project (default: build/firmware/<board>/ from `kws export`).")
+PROJECT = typer.Option(None, "--project", help="Firmware project (default: `build/firmware/<board>/` from `kws export`).")
 
 
 def _project_and_board(config, board_name: str | None, project_dir: Path | None):
@@ -108,7 +108,7 @@ def monitor(
     expect: str = typer.Option(None, "--expect", help="Exit 0 once this word is heard, 1 at --timeout."),
     timeout: float = typer.Option(None, "--timeout", help="Stop after this many seconds (default: 30 with --expect, else never)."),
     stream: Path = typer.Option(None, "--stream", help="Send this wav to the board as live audio (boards without a mic)."),
-    eval_dir: Path = typer.Option(None, "--eval", help="Classify every <label>/*.wav of this folder on the device."),
+    eval_dir: Path = typer.Option(None, "--eval", help="Classify every `<label>/*.wav` of this folder on the device."),
     limit: int = typer.Option(None, "--limit", help="--eval: an evenly spread subset of this many clips."),
     model: Path = typer.Option(None, "--model", help="--eval: the .tflite for the host's side (default build/model.tflite)."),
     out: Path = typer.Option(None, "--out", help="--eval: report folder (default reports/); --record: dataset folder."),

@@ -22,7 +22,7 @@ def export(
     labels: str = typer.Option(None, "--labels", help="Comma-separated names, one per output (default: the model's metadata)."),
     runtime: str = typer.Option(None, "--runtime", help="tflm (TFLite Micro) or c (plain C kernels, no interpreter; streams models kws trains). Default: the board's first runtime whose estimated load stays within 50%."),
     board: str = typer.Option(None, "--board", "-b", help="Board profile (default: kws.toml [board] name; see `kws boards`)."),
-    out: Path = typer.Option(None, "--out", "-o", help="Project folder (default build/firmware/<board>/); model sources go to lib/kws_model/."),
+    out: Path = typer.Option(None, "--out", "-o", help="Project folder (default `build/firmware/<board>/`); model sources go to `lib/kws_model/`."),
     period_ms: int = typer.Option(None, "--period-ms", help="Run the model every this many ms (default: the model's smoothing, 40 ms for models kws trains)."),
     verify: int = typer.Option(None, "--verify", help="Runtime c: compare with the TFLM interpreter on this many random inputs, and streams (host cc; default 200, 0 skips)."),
     config_path: Path = CONFIG,

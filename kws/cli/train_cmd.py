@@ -17,16 +17,18 @@ AS_JSON = typer.Option(False, "--json", help="Print the metrics as JSON.")
 
 _FLAGS = {"keywords": "--words", "model.size_budget": "--size-budget", "model.seed": "--seed",
           "model.architecture": "--architecture", "train.preset": "--preset", "data.manifest": "--manifest",
-          "paths.reports": "--reports", "train.target_fa_per_hour": "--target-fa-per-hour", "board.name": "--board"}
+          "paths.reports": "--reports", "train.target_fa_per_hour": "--target-fa-per-hour", "board.name": "--board",
+          "train.negatives": "--negatives"}
 
 
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
-def _print_summary(metrics: dict, streaming: dict | None, as_json: bool, extra: dict) -> None:
+def _print_summary(metrics: dict, streaming: dict | None, as_json: bool, extra: dict,
+                   verdict: dict | None = None) -> None:
     if as_json:
-        typer.echo(json.dumps({**extra, "accuracy_int8": metrics["int8"]["accuracy"],
+        typer.echo(json.dumps({**extra, "verdict": verdict, "accuracy_int8": metrics["int8"]["accuracy"],
                                "accuracy_float": metrics.get("float", {}).get("accuracy"),
                                "int8_check": metrics.get("int8_check"),
                                "streaming": {k: v for k, v in (streaming or {}).items() if k != "test_sweep"}},
@@ -43,6 +45,8 @@ def _print_summary(metrics: dict, streaming: dict | None, as_json: bool, extra: 
         typer.echo(f"streaming: threshold {streaming['smoothing']['threshold']}, detection rate "
                    f"{_pct(t['detection_rate'])}, {t['fa_per_hour']:.2f} false accepts/hour "
                    f"on {t['hours'] * 60:.0f} min")
+    if verdict:
+        typer.echo(verdict["line"])
 
 
 @app.command("train")
@@ -57,6 +61,10 @@ def train(
     target_fa: float = typer.Option(None, "--target-fa-per-hour", help="Threshold tuning target (default 2)."),
     board: str = typer.Option(None, "--board", "-b", help="Target board (default: kws.toml [board] name): the model must run within 50% of its clock."),
     out: Path = typer.Option(None, "--out", "-o", help="Where to write the model (default: build/model.tflite)."),
+    negatives: bool = typer.Option(
+        None, "--negatives/--no-negatives",
+        help="Add TTS non-keyword speech (common words, near-misses of the keywords) when the training split "
+             "has too little (default: on; kws.toml [train] negatives). Use --no-negatives with your own unknown data."),
     reports: Path = REPORTS,
     as_json: bool = AS_JSON,
 ) -> None:
@@ -75,11 +83,12 @@ def train(
     config = load_config(config_path).override(
         {"keywords": words, "model.size_budget": size_budget, "model.seed": seed,
          "model.architecture": architecture, "train.preset": preset, "data.manifest": manifest,
-         "paths.reports": reports, "train.target_fa_per_hour": target_fa, "board.name": board}, names=_FLAGS)
+         "paths.reports": reports, "train.target_fa_per_hour": target_fa, "board.name": board,
+         "train.negatives": negatives}, names=_FLAGS)
     result = train_model(config, out=out)
     _print_summary(result.metrics, result.metrics.get("streaming"), as_json,
                    {"model": result.tflite, "bytes": result.size_bytes, "seconds": round(result.seconds, 1),
-                    "report": result.reports["markdown"]})
+                    "report": result.reports["markdown"]}, result.verdict.to_dict())
 
 
 @app.command("eval")

@@ -134,3 +134,25 @@ def class_balance(clips: list[Clip]) -> dict:
         row["total"] = sum(row.values())
         balance[label] = row
     return balance
+
+
+def split_notes(balance: dict, minimum: int = 10) -> list[str]:
+    """One line per split that holds every clip of some labels (with ``minimum``
+    clips or more), naming the fix: the speaker hash does that when every
+    speaker of a folder belongs to, e.g., Speech Commands' test set."""
+    alone: dict[str, list[str]] = {}
+    for label, row in balance.items():
+        only = [split for split in SPLITS if row[split] == row["total"]]
+        if row["total"] >= minimum and only:
+            alone.setdefault(only[0], []).append(label)
+    notes = []
+    for split, labels in alone.items():
+        names = ", ".join(labels)
+        if split == "train":
+            notes.append(f"every clip of {names} is in 'train', none to validate or test on; add other "
+                         "speakers, or import a held-out folder with `kws data import DIR --split test`")
+        else:
+            notes.append(f"every clip of {names} is in '{split}' (the speaker hash put all their speakers there), "
+                         "none to train on; to train on them, import the folder again with "
+                         "`kws data import DIR --split train`")
+    return notes

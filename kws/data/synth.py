@@ -19,6 +19,7 @@ import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -61,16 +62,19 @@ def _spoken(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def plan(words: list[str], n: int, seed: int, out_dir: Path, unknown_words: list[str] = ()) -> list[Job]:
-    """The jobs for ``n`` clips of every word (and of every unknown word, labelled ``_unknown_``)."""
+def plan(words: list[str], n: int, seed: int, out_dir: Path, unknown_words: Sequence[str] = (),
+         unknown_n: Mapping[str, int] | None = None) -> list[Job]:
+    """The jobs for ``n`` clips of every word (and of every unknown word, labelled
+    ``_unknown_``: ``unknown_n[word]`` clips when given)."""
     voices = catalogue()
     engines = sorted(voices)
     jobs = []
     targets = dict.fromkeys([(_spoken(w), label_for(w)) for w in words]  # a word asked for twice: once
                             + [(_spoken(w), UNKNOWN) for w in unknown_words])
     for text, label in targets:
+        count = (unknown_n or {}).get(text, n) if label == UNKNOWN else n
         prefix = "" if label != UNKNOWN else label_for(text).replace("_", "-") + "_"
-        for index in range(n):
+        for index in range(count):
             rng = np.random.default_rng([seed, zlib.crc32(text.encode()), index])
             engine = engines[rng.integers(len(engines))]
             voice = voices[engine][rng.integers(len(voices[engine]))]
@@ -135,13 +139,15 @@ class SynthStats:
 
 
 def synthesize(batch: Batch, out_dir: Path, words: list[str], n: int, seed: int = 0, *,
-               unknown_words: list[str] = (), jobs: int | None = None) -> SynthStats:
-    """Render ``n`` clips per word into ``out_dir`` on ``jobs`` processes and add them to ``batch``."""
+               unknown_words: Sequence[str] = (), unknown_n: Mapping[str, int] | None = None,
+               jobs: int | None = None) -> SynthStats:
+    """Render ``n`` clips per word (``unknown_n[word]`` per unknown word when given)
+    into ``out_dir`` on ``jobs`` processes and add them to ``batch``."""
     if n < 1:
         raise UsageError(f"-n {n}: ask for at least one clip per word")
     if not words and not unknown_words:
         raise UsageError("--words: give at least one word, e.g. --words \"yes,no,hey robot\"")
-    todo = plan(words, n, seed, out_dir, unknown_words)
+    todo = plan(words, n, seed, out_dir, unknown_words, unknown_n)
     folders = {job.path.parent for job in todo}
     wanted = {job.path for job in todo}
     for folder in folders:  # synth clips of an earlier, larger run (never other files)

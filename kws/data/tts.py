@@ -32,7 +32,8 @@ class Prosody:
     pitch: float = 0.5
 
 
-def _run(args: list[str]) -> str:
+def run_tool(args: list[str]) -> str:
+    """Stdout of a TTS tool; a missing or failing tool is a one-line KwsError."""
     try:
         done = subprocess.run(args, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as err:
@@ -44,7 +45,7 @@ def _run(args: list[str]) -> str:
 
 def _espeak_table(kind: str) -> list[list[str]]:
     """Rows of ``espeak-ng --voices=<kind>`` split on whitespace (header dropped)."""
-    return [line.split() for line in _run(["espeak-ng", f"--voices={kind}"]).splitlines()[1:] if line.strip()]
+    return [line.split() for line in run_tool(["espeak-ng", f"--voices={kind}"]).splitlines()[1:] if line.strip()]
 
 
 class Espeak:
@@ -61,7 +62,7 @@ class Espeak:
         return [f"{voice}+{variant}" if variant else voice for voice in english for variant in ["", *variants]]
 
     def render(self, text: str, voice: str, prosody: Prosody, out: Path) -> None:
-        _run(["espeak-ng", "-v", voice, "-s", str(round(175 * prosody.speed)),
+        run_tool(["espeak-ng", "-v", voice, "-s", str(round(175 * prosody.speed)),
               "-p", str(round(100 * prosody.pitch)), "-w", str(out), text])
 
 
@@ -92,12 +93,12 @@ class Flite:
         return shutil.which("flite") is not None
 
     def voices(self) -> list[str]:
-        listed = _run(["flite", "-lv"]).split(":", 1)[-1].split()
+        listed = run_tool(["flite", "-lv"]).split(":", 1)[-1].split()
         return sorted(set(listed) - SKIP_FLITE)
 
     def render(self, text: str, voice: str, prosody: Prosody, out: Path) -> None:
         # flite has no absolute pitch control that suits every voice: pitch is post-processed
-        _run(["flite", "-voice", voice, "--setf", f"duration_stretch={1 / prosody.speed:.3f}",
+        run_tool(["flite", "-voice", voice, "--setf", f"duration_stretch={1 / prosody.speed:.3f}",
               "-t", text, "-o", str(out)])
 
 
@@ -113,7 +114,7 @@ class Pico:
         return ["en-US", "en-GB"]
 
     def render(self, text: str, voice: str, prosody: Prosody, out: Path) -> None:
-        _run(["pico2wave", "-l", voice, "-w", str(out), text])
+        run_tool(["pico2wave", "-l", voice, "-w", str(out), text])
 
 
 ENGINES = {engine.name: engine for engine in (Espeak(), Mbrola(), Flite(), Pico())}

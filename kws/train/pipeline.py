@@ -1,12 +1,13 @@
 """``train_model(config)``: manifest -> features -> sized model -> int8 .tflite -> reports.
 
 The library entry point behind ``kws train`` (and the demo).  Steps:
-select examples by split (train; speaker-disjoint val for early stopping;
+add TTS negatives when the training split lacks non-keyword speech
+(``kws.data.negatives``), select examples by split (train; speaker-disjoint val for early stopping;
 real test speakers for the headline numbers), compute or reuse cached
 features, pick the architecture that fits the size budget, train, convert
 to int8 with metadata, score float and int8 (TFLM) on the test clips,
-evaluate streaming audio and tune the detection threshold, write the model
-and the reports.  ``evaluate_model`` re-scores an existing .tflite.
+evaluate streaming audio and tune the detection threshold, judge the run
+(``verdict.py``), write the model and the reports.  ``evaluate_model`` re-scores an existing .tflite.
 """
 
 from __future__ import annotations
@@ -25,16 +26,18 @@ from kws import __version__
 from kws.atomic import write_bytes_atomic
 from kws.audio.frontend_params import FrontendParams
 from kws.boards import Board, load_board
-from kws.config import Config
 from kws.cache import JsonStore
+from kws.config import Config
+from kws.data import negatives
 from kws.data.labels import check_keyword_labels
 from kws.data.manifest import SILENCE, read_manifest
-from kws.progress import bar
 from kws.errors import KwsError
 from kws.export.c_codegen import lower_model
 from kws.export.compute import WARN_LOAD, Load, Work, lightest_load
 from kws.export.tflite_model import read_model
+from kws.model_card import SmoothingParams, keyword_labels, keyword_mask, keyword_words
 from kws.model_metadata import read_metadata, write_metadata
+from kws.progress import bar
 from kws.train import evaluate, report, streaming
 from kws.train.augment import AugmentConfig, Augmenter, load_noises
 from kws.train.dataset import (Example, FeatureStore, class_counts, class_weights, examples_from, load_clip,
@@ -43,7 +46,7 @@ from kws.train.equalize import equalize
 from kws.train.fit import Checkpoints, FitOptions, Phase, TrainData, fit
 from kws.train.models import Architecture, build, candidates, fit_budget
 from kws.train.quantize import TflmModel, convert
-from kws.model_card import SmoothingParams, keyword_mask, keyword_words
+from kws.train.verdict import Facts, Verdict, judge
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +89,7 @@ class TrainResult:
     seconds: float
     size_bytes: int
     architecture: dict = field(default_factory=dict)
+    verdict: Verdict | None = None
 
 
 @dataclass
@@ -96,12 +100,21 @@ class _Data:
     test: list[Example]         # headline numbers: real held-out speakers when there are any
     test_all: list[Example]     # test stream fillers: every test clip (real and TTS)
     test_is_real: bool
+    tts_tested: list[str] = field(default_factory=list)  # keywords whose test clips are TTS voices only
+
+
+def _real_first(examples: list[Example]) -> tuple[list[Example], list[int]]:
+    """The real speakers' clips plus the TTS clips of keywords that have no real
+    ones (a custom keyword is still measured); (clips, those keywords' targets)."""
+    real = [e for e in examples if not e.synthetic]
+    lacking = sorted({e.target for e in examples if e.target >= 2} - {e.target for e in real})
+    return real + [e for e in examples if e.synthetic and e.target in lacking], lacking
 
 
 def _select(config: Config, preset: Preset, labels: list[str]) -> _Data:
     manifest = config.data.manifest
     clips = read_manifest(manifest)
-    check_keyword_labels((c.label for c in clips), labels[2:], manifest)
+    check_keyword_labels((c.label for c in clips), keyword_labels(labels), manifest)
     examples = examples_from(clips, labels, manifest.parent)
     train = [e for e in examples if e.split == "train"]
     if preset.max_per_class:
@@ -109,29 +122,32 @@ def _select(config: Config, preset: Preset, labels: list[str]) -> _Data:
     counts = class_counts(train, len(labels))
     missing = [labels[i] for i in range(2, len(labels)) if counts[i] == 0]
     if missing:
-        raise KwsError(f"{manifest}: no training clips for {', '.join(missing)}; add some with "
+        elsewhere = sorted({e.split for e in examples if e.word in missing})
+        hint = (f" (their clips are all in {'/'.join(elsewhere)}: re-import them with "
+                "`kws data import DIR --split train`)" if elsewhere else "")
+        raise KwsError(f"{manifest}: no training clips for {', '.join(missing)}{hint}; add some with "
                        f"`kws data synth --words {','.join(missing)}` or `kws data record`")
     train = _cap_unknown(train, preset.unknown_ratio)
     counts = class_counts(train, len(labels))
     silence_needed = max(0, int(counts[2:].mean()) - int(counts[0]))
     train += silence_examples(silence_needed, "train", config.model.seed)
     val_all = [e for e in examples if e.split == "val"]
-    real_val = [e for e in val_all if not e.synthetic]
-    val = real_val if len(real_val) >= 20 else val_all
+    real_val, _ = _real_first(val_all)
+    val = real_val if sum(not e.synthetic for e in real_val) >= 20 else val_all
     if not val:
         raise KwsError(f"{manifest}: no validation clips (split 'val'); import or synthesize more speakers/voices "
                        "so the speaker hash puts some in val")
     test_all = [e for e in examples if e.split == "test"]
-    test = [e for e in test_all if not e.synthetic]
-    test_is_real = bool(test)
-    if not test:
-        test = test_all
+    test, tts_tested = _real_first(test_all)
+    test_is_real = any(not e.synthetic for e in test)
+    if not test_is_real:
+        test, tts_tested = test_all, list(range(2, len(labels)))
     if not test:
         raise KwsError(f"{manifest}: no test clips (split 'test'); import or synthesize more speakers/voices")
     if preset.max_per_class:
         val, val_all, test, test_all = (_cap(x, preset.max_per_class, i)
                                         for i, x in enumerate((val, val_all, test, test_all)))
-    return _Data(train, val, val_all, test, test_all, test_is_real)
+    return _Data(train, val, val_all, test, test_all, test_is_real, [labels[i] for i in tts_tested])
 
 
 def _cap(examples: list[Example], per_class: int, seed: int) -> list[Example]:
@@ -283,7 +299,9 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
     labels = config.labels
     seed = config.model.seed
     frontend = FrontendParams()
+    added = _add_negatives(config)
     data = _select(config, preset, labels)
+    tts_only = _tts_only(data.train, labels)
     augment = AugmentConfig()
     store = FeatureStore(frontend, augment, _noises(config, data.train), jobs=jobs)
     log.info("data: %d train (%d real), %d val, %d test examples", len(data.train),
@@ -358,7 +376,7 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
                   "size_budget": config.model.size_budget, "seed": seed, "load": load.to_dict()},
         "data": {"manifest": str(config.data.manifest), "train": len(data.train),
                  "train_real": int((~synthetic).sum()), "val": len(data.val), "test": len(data.test),
-                 "test_is_real": data.test_is_real, "data_sha256": data_sha},
+                 "test_is_real": data.test_is_real, "tts_tested": data.tts_tested, "data_sha256": data_sha},
         "training": {"epochs_run": fitted.epochs_run, "best_epoch": fitted.best_epoch,
                      "best_val_accuracy": fitted.best_val_accuracy, "resumed_from": fitted.resumed_from,
                      "history": fitted.history, "seconds": fit_seconds,
@@ -367,9 +385,50 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
         "streaming": stream_report,
         "seconds": seconds,
     }
+    verdict = judge(_facts(config, data, labels, metrics, stream_report, added, tts_only))
+    summary["verdict"] = verdict.to_dict()
+    summary["data"].update(negatives_added=added, tts_only=tts_only)
     plots = _plots(summary, labels)
     paths = report.write_report(summary, config.paths.reports, report_stem or "train", plots)
-    return TrainResult(model_path, paths, _headline(metrics, stream_report), seconds, len(tflite), arch.to_dict())
+    return TrainResult(model_path, paths, _headline(metrics, stream_report), seconds, len(tflite), arch.to_dict(),
+                       verdict)
+
+
+def _add_negatives(config: Config) -> int:
+    """TTS negatives when the training split lacks non-keyword speech (and they are not
+    turned off); how many clips were added."""
+    if not config.train.negatives:
+        return 0
+    added = negatives.top_up(config.data.manifest, config.keywords)
+    if added is None:
+        return 0
+    log.info("the training split has too little non-keyword speech: added %d TTS clips of %d words and phrases "
+             "(%d voices; near-misses of the keywords: %s) to %s; --no-negatives turns this off", added.clips,
+             added.phrases, added.identities, ", ".join(added.near_misses[:8]), config.data.manifest)
+    return added.clips
+
+
+def _tts_only(train: list[Example], labels: list[str]) -> list[str]:
+    """Labels (keywords and _unknown_) with no training clip from a real speaker; says so."""
+    real = {e.target for e in train if not e.synthetic}
+    names = [labels[i] for i in range(1, len(labels)) if i not in real]
+    if names:
+        log.info("no training clips from real speakers for %s: TTS voices only (import or record real speech "
+                 "with `kws data import DIR --split train` or `kws data record`)", ", ".join(names))
+    return names
+
+
+def _facts(config: Config, data: _Data, labels: list[str], metrics: dict, stream_report: dict | None,
+           added: int, tts_only: list[str]) -> Facts:
+    counts = class_counts(data.train, len(labels))
+    test = (stream_report or {}).get("test", {})
+    return Facts(keyword_clips={labels[i]: int(counts[i]) for i in range(2, len(labels))},
+                 keyword_voices={labels[i]: len({e.speaker for e in data.train if e.target == i})
+                                 for i in range(2, len(labels))},
+                 negatives=int(counts[1]), accuracy=metrics["int8"]["accuracy"], test_count=metrics["test_count"],
+                 test_is_real=data.test_is_real, tts_tested=data.tts_tested, target_fa_per_hour=config.train.target_fa_per_hour,
+                 fa_per_hour=test.get("fa_per_hour"), detection_rate=test.get("detection_rate"),
+                 negatives_added=added, negatives_off=not config.train.negatives, tts_only=tts_only)
 
 
 def _headline(metrics: dict, stream_report: dict | None) -> dict:

@@ -61,28 +61,35 @@ def convert(model, arch: Architecture, representative: np.ndarray, metadata: dic
 
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
-    """Silence the converter's prints and C++ logs (file descriptors 1 and 2);
+    """Silence the converter's prints and C++ logs (file descriptors 1 and 2, and
+    Python's sys.stdout, which kws.logs may keep apart from descriptor 1; not
+    sys.stderr: absl binds a root log handler to it on first use);
     what it wrote is replayed on stderr if it fails."""
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
+    stdout = sys.stdout
     with tempfile.TemporaryFile() as sink:
+        text = open(sink.fileno(), "w", buffering=1, closefd=False, encoding="utf-8", errors="replace")
         os.dup2(sink.fileno(), 1)
         os.dup2(sink.fileno(), 2)
+        sys.stdout = text
         try:
             yield
         except BaseException:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
+            text.flush()
+            sys.stdout = stdout
             sink.seek(0)
             sys.stderr.write(sink.read().decode(errors="replace")[-4000:])
             raise
         finally:
-            sys.stdout.flush()
+            text.flush()
+            sys.stdout = stdout
             os.dup2(saved[0], 1)
             os.dup2(saved[1], 2)
             os.close(saved[0])
             os.close(saved[1])
+            text.close()
 
 
 def op_names(tflite: bytes) -> list[str]:

@@ -112,6 +112,8 @@ def markdown(report: dict) -> str:
     """A human summary of the JSON report (training reports have more sections than eval ones)."""
     m, model = report["metrics"], report["model"]
     lines = [f"# kws report: {', '.join(keyword_labels(report['labels']))}", ""]
+    if report.get("verdict"):
+        lines += [f"**{report['verdict']['line']}**", ""]
     lines.append(f"- model: {model.get('description', model.get('architecture', '?'))}, "
                  f"{model['tflite_bytes']:,} bytes" + (f" (budget {model['size_budget']:,}), "
                                                       f"{model['params']:,} parameters, seed {model['seed']}"
@@ -125,7 +127,7 @@ def markdown(report: dict) -> str:
     if "data" in report:
         d = report["data"]
         lines.append(f"- data: {d['train']:,} training examples ({d['train_real']:,} real), validation "
-                     f"{d['val']:,}, test {d['test']:,} {'real clips of held-out speakers' if d['test_is_real'] else 'clips (no real test speakers: TTS voices)'}")
+                     f"{d['val']:,}, test {d['test']:,} {_test_kind(d)}")
     if "training" in report:
         t = report["training"]
         lines.append(f"- training: {t['epochs_run']} epochs, best at {t['best_epoch'] + 1}, {t['seconds']:.0f} s")
@@ -157,6 +159,13 @@ def markdown(report: dict) -> str:
         ]
     lines += ["", "Plots: " + ", ".join(f"`{Path(p).name}`" for p in report["files"]["plots"]), ""]
     return "\n".join(lines)
+
+
+def _test_kind(data: dict) -> str:
+    if not data["test_is_real"]:
+        return "clips (no real test speakers: TTS voices)"
+    tts = data.get("tts_tested")
+    return "real clips of held-out speakers" + (f" (TTS voices for {', '.join(tts)})" if tts else "")
 
 
 def _tuning_note(s: dict) -> str:

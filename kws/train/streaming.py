@@ -18,16 +18,16 @@ that still detects ``MIN_DETECTION`` of them and says the target was missed.
 ``tune`` also picks the averaging window, and sets the suppression to the
 window + ``SUPPRESSION_EXTRA_MS`` so one utterance is reported once.
 
-The int8 model runs in TensorFlow Lite's interpreter with its built-in kernels
-and without the XNNPACK delegate: measured on real speech windows, XNNPACK's
-int8 scores differ from TFLM's (what the device runs) by up to 20/256 on 38%
-of windows, the built-in kernels by at most 3/256 on 1%; TFLM itself is about
-17x slower, too slow for hours of audio.
+The int8 model runs in LiteRT's interpreter (``ai-edge-litert``, the maintained
+successor of ``tf.lite.Interpreter``) with its built-in kernels and without the
+XNNPACK delegate: measured on real speech windows, XNNPACK's int8 scores differ
+from TFLM's (what the device runs) by up to 20/256 on 38% of windows, the
+built-in kernels by at most 3/256 on 1% (tests/test_train_pipeline.py holds
+this figure); TFLM itself is about 17x slower, too slow for hours of audio.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
@@ -36,9 +36,9 @@ import numpy as np
 from kws.audio.frontend import compute_features
 from kws.audio.frontend_params import FrontendParams
 from kws.audio.io import SAMPLE_RATE
+from kws.model_card import SmoothingParams
 from kws.train.augment import Augmenter
-from kws.train.quantize import quiet
-from kws.train.smoothing import SmoothingParams, averaged_stream, detect_averaged
+from kws.train.smoothing import averaged_stream, detect_averaged
 
 MATCH_SLACK_MS = 500
 SPEECH_PEAK_DBFS = (-20.0, -3.0)  # loudness of every spoken clip (keywords and fillers)
@@ -111,16 +111,14 @@ def _level(clip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def stream_scores(tflite: bytes, samples: np.ndarray, frontend: FrontendParams, period_ms: int,
                   ) -> tuple[np.ndarray, np.ndarray]:
     """(times ms, int8 scores) of the int8 model every ``period_ms`` over the stream."""
-    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     feats = compute_features(samples, frontend)
     window, stride = frontend.num_frames, frontend.stride_ms
     step = max(1, period_ms // stride)
-    with warnings.catch_warnings(), quiet():  # tf.lite.Interpreter warns that it moves to LiteRT
-        warnings.simplefilter("ignore")
-        interp = tf.lite.Interpreter(model_content=tflite, num_threads=1, experimental_op_resolver_type=(
-            tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES))
-        interp.allocate_tensors()
+    interp = Interpreter(model_content=tflite, num_threads=1,
+                         experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interp.allocate_tensors()
     inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
     ends = np.arange(window, len(feats) + 1, step)
     scores = np.empty((len(ends), int(out["shape"][-1])), np.int8)
