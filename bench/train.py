@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from bench.common import DEV_SET, REPORTS, private_cache, row
-from kws.config import Config
 from kws.cache import cache_dir
+from kws.config import Config
 from kws.data.folders import import_folder
 from kws.data.manifest import SILENCE, read_manifest, split_for, write_manifest
 from kws.data.project import Batch, save

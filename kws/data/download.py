@@ -15,8 +15,8 @@ import urllib.request
 from pathlib import Path
 
 from kws.cache import sha256_file
-from kws.progress import bar
 from kws.errors import KwsError
+from kws.progress import bar
 
 CHUNK = 1 << 16
 TIMEOUT_S = 30

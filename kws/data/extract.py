@@ -13,8 +13,8 @@ import tarfile
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from kws.progress import bar
 from kws.errors import KwsError
+from kws.progress import bar
 
 CHUNK = 1 << 20
 

@@ -27,12 +27,12 @@ from kws.audio.io import SAMPLE_RATE, write_wav
 from kws.data.folders import NOHASH
 from kws.data.labels import UNKNOWN, label_for
 from kws.data.manifest import split_for
-from kws.progress import bar
 from kws.data.project import Batch
 from kws.data.signal import place_in_second, voiced_span
 from kws.data.tts import ENGINES, Prosody, catalogue, safe_name
 from kws.data.validate import Verdict
 from kws.errors import KwsError, UsageError
+from kws.progress import bar
 
 MAX_WORD_S = 0.95
 _OURS = re.compile(rf"^(?:[a-z0-9'-]+_)?(?:{'|'.join(ENGINES)})-.+{NOHASH}\d+\.wav$")

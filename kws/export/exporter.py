@@ -17,9 +17,9 @@ from typing import Any, Sequence
 
 from kws.audio.frontend_params import FrontendParams
 from kws.boards import Board, load_board
+from kws.errors import KwsError
 from kws.export.arena import measure_arena
 from kws.export.board_fit import BoardFit, check_fit, check_runtime, estimate
-from kws.errors import KwsError
 from kws.export.c_codegen import KERNEL_SOURCES, CModel, lower_model, render_c_sources
 from kws.export.compute import CORES, WARN_LOAD, Load, affordable_period_ms, check_load, estimate_load
 from kws.export.op_support import UPSTREAM_TFLM, TflmDistribution, check_model, tflm_distribution

@@ -36,8 +36,8 @@ from kws.export.exporter import MODEL_LIB, ExportResult
 from kws.export.owned import OwnedFolder
 from kws.export.render import environment
 from kws.export.settings import inference_period_frames
-from kws.resources import templates_dir
 from kws.model_card import SmoothingParams, keyword_mask
+from kws.resources import templates_dir
 
 PROJECT_FILE = "kws_project.json"
 LED_BLINK_MS = 200
