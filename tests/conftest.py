@@ -1,5 +1,6 @@
-"""Shared test fixtures: paths to the repository and to ../shared data, and
-the emulated board with a test microphone."""
+"""Shared test fixtures: paths to the repository and to the test data committed
+under tests/data (real speech, peer models), and the emulated board with a test
+microphone."""
 
 from __future__ import annotations
 
@@ -10,23 +11,19 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-DEV_SET = SHARED / "data" / "speech_commands_test_dev"
-PEERS = SHARED / "peers"
+DATA = REPO / "tests" / "data"
 
 
 @pytest.fixture(scope="session")
 def dev_set() -> Path:
-    if not DEV_SET.is_dir():
-        pytest.skip("../shared/data/speech_commands_test_dev is not beside this checkout")
-    return DEV_SET
+    """120 real Speech Commands clips in the dataset's layout (tests/data/README.md)."""
+    return DATA / "speech_commands"
 
 
 @pytest.fixture(scope="session")
 def peers() -> Path:
-    if not PEERS.is_dir():
-        pytest.skip("../shared/peers is not beside this checkout")
-    return PEERS
+    """Models made by other projects: micro_speech, MLPerf Tiny kws, microWakeWord."""
+    return DATA / "peers"
 
 
 @pytest.fixture(scope="session")
