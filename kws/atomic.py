@@ -1,5 +1,8 @@
 """Atomic artifact writes: a temp file in the target folder, then rename.
 
+The file gets the mode a plain ``open()`` would give it (0666 less the
+umask), not the temp file's private 0600.
+
 A path kws cannot write (a folder, a read-only or virtual file system, no
 permission) is a one-line KwsError naming it, never a traceback.
 """
@@ -26,6 +29,7 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())
         os.replace(tmp, path)
     except OSError as err:
         Path(tmp).unlink(missing_ok=True)
@@ -39,6 +43,12 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     """Write UTF-8 ``text`` atomically."""
     return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def _umask() -> int:
+    mask = os.umask(0o22)  # the only way to read it is to set it: put it back at once
+    os.umask(mask)
+    return mask
 
 
 def _unwritable(path: Path, err: OSError) -> KwsError:
