@@ -5,6 +5,7 @@ modes, exit codes, a silent device, no network."""
 
 from __future__ import annotations
 
+import csv
 import os
 import stat
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from kws.data.manifest import read_manifest
 from wav_maker import write_clip
 
 
@@ -40,3 +42,37 @@ def test_artifacts_follow_the_umask(peers, tmp_path: Path) -> None:
     files = {p: m for p, m in modes.items() if (tmp_path / p).is_file()}
     assert files and set(files.values()) == {0o644}, files
     assert {m for p, m in modes.items() if p not in files} <= {0o755}
+
+
+def _rejected(project: Path) -> dict[str, str]:
+    with open(project / "data" / "rejected.csv", newline="") as handle:
+        return {Path(row["path"]).name: row["reason"] for row in csv.DictReader(handle)}
+
+
+def test_a_truncated_wav_is_left_out_and_said(tmp_path: Path) -> None:
+    words = tmp_path / "words"
+    write_clip(words / "yes" / "whole.wav", 1)
+    cut = write_clip(words / "yes" / "cut.wav", 2)
+    cut.write_bytes(cut.read_bytes()[: 44 + 12000])  # the header still promises 1 s
+    done = kws("data", "import", str(words), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "left out 1 " in done.stdout and "rejected.csv" in done.stdout
+    assert _rejected(tmp_path)["cut.wav"].startswith("truncated (the header promises 1.00 s, the file holds 0.38 s)")
+    assert [Path(c.path).name for c in read_manifest(tmp_path / "data" / "manifest.csv")] == ["whole.wav"]
+
+
+def test_files_outside_the_layout_are_reported(tmp_path: Path) -> None:
+    words, elsewhere = tmp_path / "words", tmp_path / "elsewhere"
+    write_clip(words / "yes" / "anna" / "kept.wav", 1)
+    write_clip(words / "loose.wav", 2)
+    write_clip(words / "yes" / "anna" / "monday" / "deep.wav", 3)
+    write_clip(elsewhere / "no" / "linked.wav", 4)
+    (words / "no").symlink_to(elsewhere / "no", target_is_directory=True)
+    done = kws("data", "import", str(words), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "left out 3 " in done.stdout
+    rejected = _rejected(tmp_path)
+    assert rejected["loose.wav"].startswith(f"directly in {words}: move it into a folder named after its word")
+    assert rejected["deep.wav"].startswith("nested deeper than <word>/<speaker>/<file>.wav")
+    assert rejected["no"].startswith(f"a link to a folder ({elsewhere / 'no'}), not followed")
+    assert [Path(c.path).name for c in read_manifest(tmp_path / "data" / "manifest.csv")] == ["kept.wav"]

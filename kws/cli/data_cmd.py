@@ -40,7 +40,7 @@ def _report(saved: Saved) -> None:
         typer.echo(f"skipped {saved.duplicates} duplicate clips (same bytes as a clip already listed; "
                    f"one row per content, so no clip is in two splits): listed in {saved.rejected_report}")
     if saved.rejected:
-        typer.echo(f"left out {saved.rejected} bad clips: reasons in {saved.rejected_report}")
+        typer.echo(f"left out {saved.rejected} clips or files: reasons in {saved.rejected_report}")
 
 
 @data_app.command("speech-commands")

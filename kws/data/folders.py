@@ -7,7 +7,9 @@ Accepted layouts (under DIR):
   <label>/<speaker>/<anything>.wav             one folder per speaker
   <label>/<anything>.wav                       no speaker known: each file is its own
 A ``_background_noise_`` folder becomes 1 s ``_silence_`` clips (see silence.py).
-Files stay where they are; the manifest points at them.
+Files stay where they are; the manifest points at them.  What the layout
+cannot place (a wav directly in DIR or nested deeper, a linked folder, which is
+not followed) is listed in rejected.csv with the fix, never skipped unsaid.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from kws.data.manifest import SPLITS, UNKNOWN, split_for
 from kws.data.project import Batch
 from kws.data.silence import BACKGROUND_NOISE, add_noise_clips
+from kws.data.validate import Verdict
 from kws.errors import KwsError, UsageError
 
 NOHASH = "_nohash_"
@@ -56,6 +59,26 @@ def wav_files(root: Path) -> list[Path]:
     return sorted(found)
 
 
+def unplaced(root: Path) -> list[Verdict]:
+    """Wavs and folder links under ``root`` that ``wav_files`` leaves out, each with why and the fix."""
+    found = []
+    for path in root.rglob("*"):
+        relative = path.relative_to(root)
+        if any(p.startswith(".") for p in relative.parts) or relative.parts[0] == BACKGROUND_NOISE:
+            continue
+        if path.is_symlink() and path.is_dir():
+            reason = (f"a link to a folder ({path.resolve()}), not followed: import that folder itself "
+                      "or copy it here")
+        elif path.suffix.lower() != ".wav" or not path.is_file() or 2 <= len(relative.parts) <= 3:
+            continue
+        elif len(relative.parts) == 1:
+            reason = f"directly in {root}: move it into a folder named after its word ({root}/<word>/)"
+        else:
+            reason = "nested deeper than <word>/<speaker>/<file>.wav: move it up into its word's folder"
+        found.append(Verdict(path, "", 0.0, reason))
+    return found
+
+
 def import_folder(root: str | Path, batch: Batch, silence_dir: Path, *, split: str | None = None,
                   source: str = "import") -> Batch:
     """Add every wav under ``root`` to ``batch``; ``split`` forces one split for all clips.
@@ -73,6 +96,7 @@ def import_folder(root: str | Path, batch: Batch, silence_dir: Path, *, split: s
         raise KwsError(f"{root}: no <label>/*.wav files found; put each word's wavs in a folder "
                        f"named after the word (e.g. {root}/yes/take1.wav)")
     batch.roots.append(root)
+    batch.rejected.extend(unplaced(root))
     for relative in files:
         speaker = speaker_of(relative)
         batch.add(root / relative, label=relative.parts[0], speaker=speaker, source=source,

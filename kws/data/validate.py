@@ -1,4 +1,4 @@
-"""Check every clip once: readable, 16 kHz, mono, 16-bit, length, clipping, silence.
+"""Check every clip once: readable, whole, 16 kHz, mono, 16-bit, length, clipping, silence.
 
 The facts measured on a file (rate, channels, peak, ...) are cached by the
 sha256 of its bytes, so a clip is decoded once however often it is imported;
@@ -28,7 +28,7 @@ MAX_SAMPLES = SAMPLE_RATE  # clips are at most 1 s
 FULL_SCALE = 32767
 MAX_CLIPPED_FRACTION = 0.01  # share of samples at full scale
 SILENT_PEAK = 64  # about -54 dBFS
-_FACTS_VERSION = 1
+_FACTS_VERSION = 2  # 2: declared_frames (truncated files)
 
 
 @dataclass
@@ -52,6 +52,9 @@ def measure(data: bytes) -> dict:
     except (RuntimeError, sf.LibsndfileError) as err:
         facts["error"] = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         return facts
+    declared = _declared_data_bytes(data)
+    if declared is not None and facts["channels"]:
+        facts["declared_frames"] = declared // (2 * facts["channels"]) if facts["subtype"] == "PCM_16" else None
     wide = np.abs(samples.astype(np.int32))
     facts["peak"] = int(wide.max()) if wide.size else 0
     facts["clipped"] = int(np.count_nonzero(wide >= FULL_SCALE))
@@ -62,6 +65,10 @@ def judge(facts: dict, label: str) -> str | None:
     """Why a clip with these facts is unusable for ``label``, or None."""
     if "error" in facts:
         return f"unreadable ({facts['error']}); re-export it as 16-bit PCM wav"
+    if (facts.get("declared_frames") or 0) > facts["frames"]:
+        rate = facts["rate"] or SAMPLE_RATE
+        return (f"truncated (the header promises {facts['declared_frames'] / rate:.2f} s, the file holds "
+                f"{facts['frames'] / rate:.2f} s): copy or export it again")
     if facts["rate"] != SAMPLE_RATE:
         return f"sample rate {facts['rate']} Hz, needs {SAMPLE_RATE} Hz (sox in.wav -r {SAMPLE_RATE} out.wav)"
     if facts["channels"] != 1:
@@ -77,6 +84,19 @@ def judge(facts: dict, label: str) -> str | None:
         return f"clipped ({facts['clipped']} samples at full scale): record it less loud"
     if label != SILENCE and facts["peak"] < SILENT_PEAK:
         return f"silent (peak {facts['peak']} of 32767): nothing to hear"
+    return None
+
+
+def _declared_data_bytes(data: bytes) -> int | None:
+    """The size a RIFF/WAVE file's header gives its ``data`` chunk, or None."""
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    offset = 12
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset + 4:offset + 8], "little")
+        if data[offset:offset + 4] == b"data":
+            return size
+        offset += 8 + size + (size & 1)
     return None
 
 
