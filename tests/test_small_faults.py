@@ -76,3 +76,24 @@ def test_files_outside_the_layout_are_reported(tmp_path: Path) -> None:
     assert rejected["deep.wav"].startswith("nested deeper than <word>/<speaker>/<file>.wav")
     assert rejected["no"].startswith(f"a link to a folder ({elsewhere / 'no'}), not followed")
     assert [Path(c.path).name for c in read_manifest(tmp_path / "data" / "manifest.csv")] == ["kept.wav"]
+
+
+def test_a_split_outside_train_val_test_is_refused(tmp_path: Path) -> None:
+    wav = write_clip(tmp_path / "yes" / "a.wav", 1)
+    (tmp_path / "m.csv").write_text(f"path,label,speaker,source,split,duration_s\n{wav},yes,anna,import,validation,1.0\n")
+    message = one_error(kws("data", "summary", "--manifest", "m.csv", cwd=tmp_path))
+    assert message == ("error: m.csv:2: split 'validation' is not one of train, val, test; "
+                       "fix the row or regenerate the manifest")
+
+
+def test_a_deleted_clip_stops_training_before_it_starts(tmp_path: Path) -> None:
+    words = tmp_path / "words"
+    for i, word in enumerate(("yes", "no") * 6):
+        write_clip(words / word / f"s{i}" / "take.wav", i)
+    assert kws("data", "import", str(words), cwd=tmp_path).returncode == 0
+    (words / "no" / "s3" / "take.wav").unlink()
+    (tmp_path / "kws.toml").write_text('keywords = ["yes", "no"]\n[train]\npreset = "quick"\n')
+    message = one_error(kws("train", cwd=tmp_path))
+    assert message.startswith(f"error: {tmp_path / 'data' / 'manifest.csv'}: 1 listed clip(s) no longer exist (first: "
+                              f"{words / 'no' / 's3' / 'take.wav'}); restore them")
+    assert [p.name for p in (tmp_path / "build").rglob("*")] == ["kws.log"]  # no epoch ran

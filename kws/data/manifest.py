@@ -79,7 +79,8 @@ def _manifest_text(path: Path) -> str:
 
 
 def read_manifest(path: str | os.PathLike) -> list[Clip]:
-    """Read a manifest CSV; a missing file or column is a one-line KwsError.
+    """Read a manifest CSV; a missing file or column, or a split other than
+    train/val/test, is a one-line KwsError.
     Labels go through ``normal_label`` (a hand-edited 'Yes' is 'yes')."""
     path = Path(path)
     if not path.is_file():
@@ -98,6 +99,9 @@ def read_manifest(path: str | os.PathLike) -> list[Clip]:
         except (TypeError, ValueError):
             raise KwsError(f"{path}:{line}: duration_s {row['duration_s']!r} is not a number; "
                            "fix the row or regenerate the manifest") from None
+        if clip.split not in SPLITS:
+            raise KwsError(f"{path}:{line}: split {clip.split!r} is not one of {', '.join(SPLITS)}; "
+                           "fix the row or regenerate the manifest")
         clip.label = normal_label(clip.label)
         clips.append(clip)
     return clips

@@ -30,7 +30,7 @@ from kws.cache import JsonStore
 from kws.config import Config
 from kws.data import negatives
 from kws.data.labels import check_keyword_labels
-from kws.data.manifest import SILENCE, read_manifest
+from kws.data.manifest import SILENCE, Clip, read_manifest
 from kws.errors import KwsError
 from kws.export.c_codegen import lower_model
 from kws.export.compute import WARN_LOAD, Load, Work, lightest_load
@@ -111,9 +111,18 @@ def _real_first(examples: list[Example]) -> tuple[list[Example], list[int]]:
     return real + [e for e in examples if e.synthetic and e.target in lacking], lacking
 
 
+def _check_present(clips: list[Clip], manifest: Path) -> None:
+    """Every clip the manifest lists is there, before any training starts."""
+    gone = [path for path in (clip.resolve(manifest.parent) for clip in clips) if not path.is_file()]
+    if gone:
+        raise KwsError(f"{manifest}: {len(gone)} listed clip(s) no longer exist (first: {gone[0]}); restore "
+                       "them, or import their folder again (`kws data import DIR` replaces its rows)")
+
+
 def _select(config: Config, preset: Preset, labels: list[str]) -> _Data:
     manifest = config.data.manifest
     clips = read_manifest(manifest)
+    _check_present(clips, manifest)
     check_keyword_labels((c.label for c in clips), keyword_labels(labels), manifest)
     examples = examples_from(clips, labels, manifest.parent)
     train = [e for e in examples if e.split == "train"]
