@@ -70,7 +70,13 @@ def _parse(tflite_bytes: bytes) -> Any:
     try:
         return schema.ModelT.InitFromPackedBuf(bytearray(tflite_bytes), 0)
     except Exception as err:  # flatbuffers raises assorted errors on damaged input
-        raise KwsError(f"damaged .tflite model ({type(err).__name__}); convert or download it again") from None
+        raise KwsError(f"damaged .tflite model ({damage(err)}); convert or download it again") from None
+
+
+def damage(err: Exception) -> str:
+    """What a flatbuffers failure on a damaged model says, short (where it broke, when it says)."""
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[-1][:160]}" if text else type(err).__name__
 
 
 def validate_metadata(metadata: dict[str, Any]) -> None:

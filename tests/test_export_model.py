@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -183,3 +185,18 @@ def test_op_table_matches_the_distributions_header(distribution: str) -> None:
     declared = set(re.findall(r"TfLiteStatus (Add\w+)\(", header))
     assert {TFLM_RESOLVER_METHODS[op] for op in tflm.ops} <= declared
     assert not {TFLM_RESOLVER_METHODS[op] for op in tflm.lacks} & declared
+
+
+def test_every_unsupported_op_is_named_by_the_cli(micro_speech: bytes, tmp_path: Path) -> None:
+    def two_ops(tree: schema.ModelT) -> None:
+        _set_opcode("LOG_SOFTMAX")(tree)
+        _set_opcode("TANH", replacing="RESHAPE")(tree)
+
+    (tmp_path / "m.tflite").write_bytes(_edited(micro_speech, two_ops))
+    done = subprocess.run([sys.executable, "-m", "kws", "export", "--model", "m.tflite", "--runtime", "c",
+                           "--labels", "_silence_,_unknown_,yes,no", "--out", "fw"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert re.fullmatch(r"error: m\.tflite: op TANH v\d at operator 0 \(output tensor '[^']+'\), "
+                        r"op LOG_SOFTMAX v2 at operator 3 \(output tensor 'labels_softmax'\) are not supported "
+                        r"by runtime c; runtime tflm supports them: use --runtime tflm", done.stderr.strip())

@@ -97,3 +97,12 @@ def test_a_deleted_clip_stops_training_before_it_starts(tmp_path: Path) -> None:
     assert message.startswith(f"error: {tmp_path / 'data' / 'manifest.csv'}: 1 listed clip(s) no longer exist (first: "
                               f"{words / 'no' / 's3' / 'take.wav'}); restore them")
     assert [p.name for p in (tmp_path / "build").rglob("*")] == ["kws.log"]  # no epoch ran
+
+
+def test_a_damaged_model_is_named_with_where_it_broke(peers, tmp_path: Path) -> None:
+    model = (peers / "micro_speech" / "micro_speech_quantized.tflite").read_bytes()
+    (tmp_path / "cut.tflite").write_bytes(model[:2000])
+    (tmp_path / "kws.toml").write_text('keywords = ["yes", "no"]\n')
+    message = one_error(kws("eval", "--model", "cut.tflite", cwd=tmp_path))
+    assert message.startswith("error: cut.tflite: damaged .tflite model (error: unpack_from requires a buffer "
+                              "of at least ") and "(actual buffer size is 2000)" in message

@@ -216,7 +216,7 @@ class _Lowering:
 
     # -- helpers --------------------------------------------------------------
     def fail(self, op: Operator, detail: str) -> KwsError:
-        return unsupported_op_error(self.model, "c", 0, op, detail)
+        return unsupported_op_error(self.model, "c", [(0, op)], detail)
 
     def root(self, index: int) -> int:
         while index in self.alias:

@@ -104,15 +104,21 @@ def _where(model: TfliteModel, sub_index: int, op: Operator) -> str:
     return f"{place} ({role} tensor '{sub.tensors[index].name}')"
 
 
-def unsupported_op_error(model: TfliteModel, runtime: str, sub_index: int, op: Operator, detail: str = "") -> KwsError:
-    """The one-line refusal for ``op`` on ``runtime``, naming who can run it."""
-    others = [r for r, ops in _SUPPORT.items() if r != runtime and op.opcode in ops]
+def unsupported_op_error(model: TfliteModel, runtime: str, found: list[tuple[int, Operator]],
+                         detail: str = "") -> KwsError:
+    """The one-line refusal on ``runtime`` of the ops ``found`` ((subgraph, op),
+    each opcode named once at its first use), naming who can run them all."""
+    first = list({op.opcode: (sub_index, op) for sub_index, op in reversed(found)}.values())[::-1]
+    it = "them" if len(first) > 1 else "it"
+    others = [r for r, ops in _SUPPORT.items() if r != runtime and all(op.opcode in ops for _, op in first)]
     if others:
-        hint = f"runtime {others[0]} supports it: use --runtime {others[0]}"
+        hint = f"runtime {others[0]} supports {it}: use --runtime {others[0]}"
     else:
-        hint = "no kws runtime supports it: re-convert the model with builtin TFLite ops that TFLM supports"
-    what = f"op {op.opcode} v{op.version}" + (f" ({detail})" if detail else "")
-    return KwsError(f"{model.source}: {what} at {_where(model, sub_index, op)} is not supported by runtime {runtime}; {hint}")
+        hint = f"no kws runtime supports {it}: re-convert the model with builtin TFLite ops that TFLM supports"
+    what = ", ".join(f"op {op.opcode} v{op.version}" + (f" ({detail})" if detail else "")
+                     + f" at {_where(model, sub_index, op)}" for sub_index, op in first)
+    verb = "are" if len(first) > 1 else "is"
+    return KwsError(f"{model.source}: {what} {verb} not supported by runtime {runtime}; {hint}")
 
 
 def check_model(model: TfliteModel, runtime: str, tflm: TflmDistribution = UPSTREAM_TFLM) -> None:
@@ -127,10 +133,10 @@ def check_model(model: TfliteModel, runtime: str, tflm: TflmDistribution = UPSTR
             f"{model.source}: a streaming model with resource variables ({used}) is TFLM-only: "
             "runtime c keeps no state between inferences; use --runtime tflm"
         )
-    for sub_index, sub in enumerate(model.subgraphs):
-        for op in sub.operators:
-            if op.opcode not in _SUPPORT[runtime]:
-                raise unsupported_op_error(model, runtime, sub_index, op)
+    found = [(sub_index, op) for sub_index, sub in enumerate(model.subgraphs) for op in sub.operators
+             if op.opcode not in _SUPPORT[runtime]]
+    if found:
+        raise unsupported_op_error(model, runtime, found)
     if runtime == "tflm":
         _check_distribution(model, tflm)
 

@@ -24,7 +24,7 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as sch
 
 from kws.audio.frontend_params import FrontendParams
 from kws.errors import KwsError
-from kws.model_metadata import read_metadata
+from kws.model_metadata import damage, read_metadata
 
 _BUILTIN_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
 _TYPE_NAMES = {v: k.lower() for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
@@ -231,7 +231,7 @@ def read_model(model: str | Path | bytes, source: str | None = None) -> TfliteMo
     try:
         m = schema.ModelT.InitFromPackedBuf(bytearray(raw), 0)
     except Exception as err:  # flatbuffers raises assorted errors on damaged input
-        raise KwsError(f"{source}: damaged .tflite model ({type(err).__name__}); convert or download it again") from None
+        raise KwsError(f"{source}: damaged .tflite model ({damage(err)}); convert or download it again") from None
     buffers = list(m.buffers or [])
     codes = [(_opcode_name(c), int(c.version)) for c in m.operatorCodes or []]
     subgraphs = []

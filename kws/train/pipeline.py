@@ -521,7 +521,10 @@ def evaluate_model(config: Config, model_path: Path, *, report_stem: str = "eval
     if not model_path.is_file():
         raise KwsError(f"{model_path}: no such model; train one with `kws train` or pass --model")
     tflite = model_path.read_bytes()
-    metadata = read_metadata(tflite)
+    try:
+        metadata = read_metadata(tflite)
+    except KwsError as err:
+        raise KwsError(f"{model_path}: {err}") from None
     if not metadata:
         raise KwsError(f"{model_path}: no kws metadata (labels, frontend); kws eval needs a model from `kws train`")
     labels = metadata["labels"]
