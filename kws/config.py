@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kws.errors import UsageError
+from kws.errors import KwsError, UsageError
 
 DEFAULT_CONFIG = Path("kws.toml")
 ARCHITECTURES = ("ds_cnn", "tiny_conv")
@@ -174,35 +174,41 @@ def _checked(config: Config, where: str) -> Config:
 
 
 def load_config(path: str | Path | None = None) -> Config:
-    """Read ``path`` (default ./kws.toml; a missing default file gives defaults)."""
+    """Read ``path`` (default ./kws.toml; a missing default file gives defaults).
+
+    A missing --config file and any fault in the file's content are KwsErrors
+    (exit 1): the file is input, not a command-line usage mistake."""
     explicit = path is not None
     path = Path(path) if explicit else DEFAULT_CONFIG
     if not path.is_file():
         if explicit:
-            raise UsageError(f"{path}: no such config file; create it (see `kws train --help`) or drop --config")
+            raise KwsError(f"{path}: no such config file; create it (see `kws train --help`) or drop --config")
         return Config()
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise UsageError(f"{path}: not valid TOML ({err}); fix the syntax") from None
+        raise KwsError(f"{path}: not valid TOML ({err}); fix the syntax") from None
     base = path.resolve().parent
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "keywords":
             if not isinstance(value, list):
-                raise UsageError(f"{path}: keywords must be a list, e.g. keywords = [\"yes\", \"no\"]")
+                raise KwsError(f"{path}: keywords must be a list, e.g. keywords = [\"yes\", \"no\"]")
             values[key] = value
         elif key in _SECTIONS:
             if not isinstance(value, dict):
-                raise UsageError(f"{path}: [{key}] must be a table")
+                raise KwsError(f"{path}: [{key}] must be a table")
             known = {f.name for f in dataclasses.fields(_SECTIONS[key])}
             for name, item in value.items():
                 if name not in known:
-                    raise UsageError(f"{path}: unknown key {name!r} in [{key}]; known: {', '.join(sorted(known))}")
+                    raise KwsError(f"{path}: unknown key {name!r} in [{key}]; known: {', '.join(sorted(known))}")
                 values[f"{key}.{name}"] = item
         else:
-            raise UsageError(f"{path}: unknown key {key!r}; known: keywords, {', '.join(_SECTIONS)}")
-    config = Config(source=path).override(values, names={k: f"{path}: {k}" for k in values})
+            raise KwsError(f"{path}: unknown key {key!r}; known: keywords, {', '.join(_SECTIONS)}")
+    try:
+        config = Config(source=path).override(values, names={k: f"{path}: {k}" for k in values})
+    except UsageError as err:
+        raise KwsError(str(err)) from None
     return _resolve_paths(config, base)
 
 

@@ -179,7 +179,7 @@ def eval_clips(folder: str | Path, labels: tuple[str, ...], limit: int | None = 
     ``limit`` keeps an evenly spaced subset (every class stays represented)."""
     root = Path(folder)
     if not root.is_dir():
-        raise UsageError(f"--eval {root}: no such folder")
+        raise KwsError(f"--eval {root}: no such folder; pass a folder of <label>/*.wav clips")
     index = {label: i for i, label in enumerate(labels)}
     clips = []
     for relative in wav_files(root):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kws.config import Config, load_config
-from kws.errors import UsageError
+from kws.errors import KwsError, UsageError
 
 
 def test_defaults_without_a_file(tmp_path: Path, monkeypatch) -> None:
@@ -45,13 +45,15 @@ def test_file_values_paths_and_overrides(tmp_path: Path) -> None:
 def test_bad_files_are_one_line_errors_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "kws.toml"
     path.write_text(text)
-    with pytest.raises(UsageError, match=message) as err:
+    with pytest.raises(KwsError, match=message) as err:
         load_config(path)
     assert str(err.value).startswith(str(path)) and "\n" not in str(err.value)
+    assert err.value.exit_code == 1  # the file's content, not a usage mistake
 
 
 def test_missing_explicit_file_and_bad_flag() -> None:
-    with pytest.raises(UsageError, match="no such config file"):
+    with pytest.raises(KwsError, match="no such config file") as err:
         load_config("/nonexistent/kws.toml")
+    assert err.value.exit_code == 1
     with pytest.raises(UsageError, match="^--size-budget: size_budget 10 bytes"):
         Config().override({"model.size_budget": 10}, names={"model.size_budget": "--size-budget"})

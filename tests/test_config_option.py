@@ -59,4 +59,4 @@ def test_data_commands_honour_the_manifest_in_kws_toml(tmp_path: Path) -> None:
 
     flag = kws("data", "summary", "--manifest", str(project / "clips" / "list.csv"), "--config", "nope.toml",
                cwd=elsewhere)
-    assert flag.returncode == 2 and "nope.toml: no such config file" in flag.stderr
+    assert flag.returncode == 1 and "nope.toml: no such config file" in flag.stderr

@@ -135,7 +135,7 @@ def test_reimport_replaces_rows_and_keeps_other_sources(dev_set: Path, tmp_path:
 
 def test_missing_or_empty_folder_is_one_line_error(tmp_path: Path) -> None:
     done = run_kws("data", "import", str(tmp_path / "nope"), cwd=tmp_path)
-    assert done.returncode == 2 and "no such folder" in done.stderr
+    assert done.returncode == 1 and "no such folder" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
     (tmp_path / "empty").mkdir()
     done = run_kws("data", "import", str(tmp_path / "empty"), cwd=tmp_path)

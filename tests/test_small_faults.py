@@ -106,3 +106,21 @@ def test_a_damaged_model_is_named_with_where_it_broke(peers, tmp_path: Path) -> 
     message = one_error(kws("eval", "--model", "cut.tflite", cwd=tmp_path))
     assert message.startswith("error: cut.tflite: damaged .tflite model (error: unpack_from requires a buffer "
                               "of at least ") and "(actual buffer size is 2000)" in message
+
+
+@pytest.mark.parametrize("setup, args, code", [
+    (None, ("data", "import", "nope"), 1),                                   # missing input
+    (None, ("data", "summary", "--config", "nope.toml"), 1),
+    (None, ("features", "nope.wav"), 1),
+    (None, ("data", "import", ".", "--split", "zz"), 2),                     # usage
+    (None, ("features", "--bogus"), 2),
+    ('keywords = "yes"\n', ("data", "summary"), 1),                          # kws.toml content
+    ('[model]\narchitecture = "resnet"\n', ("train",), 1),
+    ('keywords = [\n', ("data", "summary"), 1),
+])
+def test_exit_codes(tmp_path: Path, setup: str | None, args: tuple[str, ...], code: int) -> None:
+    if setup is not None:
+        (tmp_path / "kws.toml").write_text(setup)
+    done = kws(*args, cwd=tmp_path)
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr

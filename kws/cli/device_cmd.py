@@ -10,7 +10,7 @@ from rich.table import Table
 
 from kws.cli import app
 from kws.cli.options import CONFIG
-from kws.errors import UsageError
+from kws.errors import KwsError, UsageError
 
 console = Console()
 
@@ -190,7 +190,7 @@ def _evaluate(link, project, folder: Path, limit: int | None, model_path: Path, 
     from kws.monitor import eval_clips, evaluate, write_report
 
     if not model_path.is_file():
-        raise UsageError(f"--model {model_path}: no such file; pass the .tflite the firmware was exported from")
+        raise KwsError(f"--model {model_path}: no such file; pass the .tflite the firmware was exported from")
     model = model_path.read_bytes()
     if hashlib.sha256(model).hexdigest() != project.model_sha256:
         raise UsageError(f"--model {model_path} is not the model in {project.path}; pass the exported .tflite")

@@ -87,7 +87,7 @@ def import_folder(root: str | Path, batch: Batch, silence_dir: Path, *, split: s
     """
     root = Path(root)
     if not root.is_dir():
-        raise UsageError(f"{root}: no such folder; pass a folder of <label>/*.wav files")
+        raise KwsError(f"{root}: no such folder; pass a folder of <label>/*.wav files")
     if split is not None and split not in SPLITS:
         raise UsageError(f"--split {split}: use one of {', '.join(SPLITS)}")
     files = wav_files(root)

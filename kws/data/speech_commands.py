@@ -62,7 +62,7 @@ def load_recipe(version: int = 2, path: Path | None = None) -> Recipe:
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as err:
-        raise UsageError(f"{path}: cannot read the recipe ({err}); fix or remove --recipe") from None
+        raise KwsError(f"{path}: cannot read the recipe ({err}); fix or remove --recipe") from None
     entry = table.get(f"v{version}")
     if entry is None:
         have = ", ".join(k[1:] for k in table if k.startswith("v"))
