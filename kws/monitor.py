@@ -109,6 +109,14 @@ def watch(link: SerialLink, *, expect: str | None = None, timeout: float | None 
     return None
 
 
+def check_received(link: SerialLink, seconds: float, baud: int) -> None:
+    """A KwsError with where to look when not one line came from the device in ``seconds``."""
+    if not link.lines and not link.skipped:
+        raise KwsError(f"nothing came from the board on {getattr(link.port, 'port', '?')} in {seconds:g} s; "
+                       f"check that it is powered and runs kws firmware (`kws flash`), that this is its port "
+                       f"(`kws boards --ports`) and that it talks at {baud} baud")
+
+
 def stream_wav(link: SerialLink, path: str | Path, tail_seconds: float = 1.0, sample_rate: int = 16000) -> None:
     """Send a wav to the device as live audio, followed by ``tail_seconds`` of
     silence so the last word still fills the feature window and the

@@ -148,3 +148,17 @@ def test_line_parsers_never_raise_on_random_and_mutated_lines() -> None:
         damaged(text)
     assert time.monotonic() - start < 20
     assert parse_heard("Heard yes (1.2.3) @5ms") is None and parse_heard("Heard yes (0.93) @1234ms").score == 0.93
+
+
+def test_a_silent_device_is_an_error_with_where_to_look(tmp_path: Path) -> None:
+    device = FakeDevice()
+    try:
+        done = subprocess.run([sys.executable, "-m", "kws", "monitor", "--project", str(fake_project(tmp_path)),
+                               "--port", device.port, "--timeout", "2"], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=60)
+    finally:
+        device.close()
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip() == (f"error: nothing came from the board on {device.port} in 2 s; check that it is "
+                                   "powered and runs kws firmware (`kws flash`), that this is its port "
+                                   "(`kws boards --ports`) and that it talks at 921600 baud")  # the esp32 board file's

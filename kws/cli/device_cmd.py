@@ -155,16 +155,17 @@ def monitor(
             identify(link)
             stream_wav(link, stream)
         if expect is not None:
-            from kws.monitor import watch
+            from kws.monitor import check_received, watch
 
             wait = 30.0 if timeout is None else timeout
             heard = watch(link, expect=expect, timeout=wait, show=_show)
             _report_skipped(link)
+            check_received(link, wait, profile.serial.baud)
             if heard is None:
                 console.print(f"[red]did not hear '{expect}' within {wait:.0f} s[/red]")
                 raise typer.Exit(1)
             raise typer.Exit(0)
-        from kws.monitor import watch
+        from kws.monitor import check_received, watch
 
         if profile.emulated and stream is None:
             console.print("the emulated board has no microphone: give it audio with --stream WAV, "
@@ -173,8 +174,10 @@ def monitor(
             watch(link, timeout=timeout, show=_show)
         except KeyboardInterrupt:
             console.print("stopped")
+            return
         finally:
             _report_skipped(link)
+        check_received(link, timeout, profile.serial.baud)
 
 
 def _report_skipped(link) -> None:
