@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import tarfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -267,3 +268,15 @@ def test_link_inside_dest_is_not_followed(tmp_path: Path) -> None:
     with pytest.raises(KwsError, match="leads out of"):
         safe_extract(archive, dest, lambda name: True)
     assert not list(outside.iterdir())
+
+
+def test_offline_says_the_network_is_unreachable_and_points_to_import(tmp_path: Path) -> None:
+    recipe = tmp_path / "recipe.toml"
+    recipe.write_text(f'[v2]\nwords = {list(WORDS)!r}\n'.replace("'", '"')
+                      + "".join(f'[v2.{key}]\nurl = "http://speech.invalid/{key}.tar.gz"\nsha256 = "{"0" * 64}"\n'
+                                for key in ("main", "test")))
+    done = run_kws("data", "speech-commands", "--words", "yes", "--recipe", str(recipe), cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert re.fullmatch(r"error: http://speech\.invalid/main\.tar\.gz: the network is unreachable \(.+\); connect "
+                        r"and run the command again, or import a copy of Speech Commands you already have with "
+                        r"`kws data import DIR`", done.stderr.strip()), done.stderr

@@ -3,7 +3,8 @@
 An interrupted download leaves ``<name>.part``; the next attempt (automatic,
 or a later run) asks for the rest with an HTTP Range request.  A finished file
 whose sha256 differs from the expected one is removed and reported; a cached
-file with the right sha256 is reused without touching the network.
+file with the right sha256 is reused without touching the network.  When
+the server cannot be reached at all, ``Unreachable`` says so (offline).
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from kws.progress import bar
 CHUNK = 1 << 16
 TIMEOUT_S = 30
 _RETRY_CODES = (408, 429, 500, 502, 503, 504)
+
+
+class Unreachable(KwsError):
+    """Not one byte came: no network, no name resolution, or the server refused."""
 
 
 class _Incomplete(Exception):
@@ -47,6 +52,8 @@ def download(url: str, dest: Path, sha256: str, *, attempts: int = 3) -> Path:
                 raise KwsError(f"{url}: download failed ({_describe(err)}); check the address") from None
     if error is not None:
         done = part.stat().st_size if part.exists() else 0
+        if not done and isinstance(error, urllib.error.URLError) and isinstance(error.reason, OSError):
+            raise Unreachable(f"{url}: the network is unreachable ({_describe(error)})")
         raise KwsError(f"{url}: download interrupted ({_describe(error)}); run the command again "
                        f"to resume from byte {done}")
     digest = sha256_file(part)

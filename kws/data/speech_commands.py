@@ -18,7 +18,7 @@ from typing import Callable
 
 from kws.atomic import write_text_atomic
 from kws.cache import cache_dir
-from kws.data.download import download
+from kws.data.download import Unreachable, download
 from kws.data.extract import safe_extract
 from kws.data.folders import NOHASH, speaker_of, wav_files, word_of
 from kws.data.manifest import SILENCE, UNKNOWN
@@ -127,7 +127,11 @@ def _extract_once(archive: Archive, dest: Path, keep: Callable[[str], bool], sel
     want = {"sha256": archive.sha256, **selected}
     if stamp.is_file() and json.loads(stamp.read_text()) == want:
         return
-    path = download(archive.url, cache_dir("downloads") / archive.name, archive.sha256)
+    try:
+        path = download(archive.url, cache_dir("downloads") / archive.name, archive.sha256)
+    except Unreachable as err:
+        raise KwsError(f"{err}; connect and run the command again, or import a copy of Speech Commands you "
+                       "already have with `kws data import DIR`") from None
     if not safe_extract(path, dest, keep):
         raise KwsError(f"{path}: the archive holds none of the wanted files; delete it and download again")
     write_text_atomic(stamp, json.dumps(want))
