@@ -209,7 +209,18 @@ def load_config(path: str | Path | None = None) -> Config:
         config = Config(source=path).override(values, names={k: f"{path}: {k}" for k in values})
     except UsageError as err:
         raise KwsError(str(err)) from None
+    if "board.name" in values:
+        _check_board(config.board.name, path)
     return _resolve_paths(config, base)
+
+
+def _check_board(name: str, path: Path) -> None:
+    from kws.boards import list_boards
+
+    known = sorted(b.name for b in list_boards())
+    if name not in known:
+        raise KwsError(f"{path}: [board] name {name!r} is unknown; known boards: {', '.join(known)} "
+                       "(see `kws boards`)")
 
 
 def _resolve_paths(config: Config, base: Path) -> Config:

@@ -117,6 +117,7 @@ def test_a_damaged_model_is_named_with_where_it_broke(peers, tmp_path: Path) -> 
     ('keywords = "yes"\n', ("data", "summary"), 1),                          # kws.toml content
     ('[model]\narchitecture = "resnet"\n', ("train",), 1),
     ('keywords = [\n', ("data", "summary"), 1),
+    ('[board]\nname = "nope"\n', ("export", "--model", "m.tflite"), 1),
 ])
 def test_exit_codes(tmp_path: Path, setup: str | None, args: tuple[str, ...], code: int) -> None:
     if setup is not None:
