@@ -26,7 +26,7 @@ from kws.cache import cache_dir
 from kws.config import Config
 from kws.data.folders import import_folder
 from kws.data.manifest import SILENCE, read_manifest, split_for, write_manifest
-from kws.data.project import Batch, save
+from kws.data.batch import Batch, save
 from kws.data.synth import synthesize
 
 WORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")

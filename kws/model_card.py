@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Sequence
 
-from kws.data.labels import SILENCE, UNKNOWN
+from kws.labels import SILENCE, UNKNOWN
 from kws.errors import UsageError
 
 SILENCE_CLASS = 0

@@ -26,7 +26,7 @@ def _summary(result) -> str:
         f"firmware   {result.firmware_flash_bytes:,} B flash, {result.firmware_ram_bytes:,} B RAM (emulated STM32F405)",
         "time       " + ", ".join(f"{stage.split(':')[0]} {sec:.0f}s" for stage, sec in result.seconds.items()),
         "reports    " + ", ".join(str(p) for p in result.reports if str(p).endswith(".md"))
-        + f" (+ JSON and PNG plots beside them)",
+        + " (+ JSON and PNG plots beside them)",
         "next       kws flash --board <your board>  (see README: the real-user flow)",
     ]
     return "\n".join(lines)

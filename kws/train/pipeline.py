@@ -29,7 +29,7 @@ from kws.boards import Board, load_board
 from kws.cache import JsonStore
 from kws.config import Config
 from kws.data import negatives
-from kws.data.labels import check_keyword_labels
+from kws.labels import check_keyword_labels
 from kws.data.manifest import SILENCE, read_manifest
 from kws.errors import KwsError
 from kws.export.c_codegen import lower_model
