@@ -87,7 +87,8 @@ def _custom_keyword(manifest: Path, work: Path, negatives: bool) -> dict:
     from kws.train import streaming
     from kws.train.augment import AugmentConfig, Augmenter
     from kws.train.dataset import load_clip
-    from kws.model_card import SmoothingParams, keyword_mask
+    from kws.labels import keyword_mask
+    from kws.model_card import SmoothingParams
 
     project = work / f"custom-{'with' if negatives else 'without'}-negatives"
     batch = Batch(project / "data" / "manifest.csv")
