@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bench.common import DEV_SET, private_cache, row
 from kws.data.folders import import_folder
-from kws.data.project import Batch, save
+from kws.data.batch import Batch, save
 from kws.data.synth import synthesize
 from kws.data.tts import catalogue
 

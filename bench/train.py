@@ -26,7 +26,7 @@ from kws.cache import cache_dir
 from kws.config import Config
 from kws.data.folders import import_folder
 from kws.data.manifest import SILENCE, read_manifest, split_for, write_manifest
-from kws.data.project import Batch, save
+from kws.data.batch import Batch, save
 from kws.data.synth import synthesize
 
 WORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
@@ -87,7 +87,8 @@ def _custom_keyword(manifest: Path, work: Path, negatives: bool) -> dict:
     from kws.train import streaming
     from kws.train.augment import AugmentConfig, Augmenter
     from kws.train.dataset import load_clip
-    from kws.model_card import SmoothingParams, keyword_mask
+    from kws.labels import keyword_mask
+    from kws.model_card import SmoothingParams
 
     project = work / f"custom-{'with' if negatives else 'without'}-negatives"
     batch = Batch(project / "data" / "manifest.csv")

@@ -14,6 +14,9 @@ from kws.errors import UsageError
 from kws.resources import boards_dir, templates_dir
 
 
+RUNTIMES = ("tflm", "c")   # TFLite Micro; kws's plain C kernels (kws/export/c_codegen.py)
+
+
 @dataclass(frozen=True)
 class Mic:
     """``[mic]``: the microphone the firmware reads (``none``: audio over the serial link only)."""
@@ -111,7 +114,7 @@ class Board:
     ram_bytes: int
     fpu: bool
     dsp: bool
-    runtimes: tuple[str, ...]  # subset of ("tflm", "c"), preferred first
+    runtimes: tuple[str, ...]  # subset of RUNTIMES, preferred first
     platformio: PlatformIO
     family: str = ""           # firmware glue in firmware_templates/boards/<family>/
     mic: Mic = field(default_factory=Mic)
@@ -149,7 +152,7 @@ def _table(kind: type, values: Any, where: str) -> Any:
 
 def _platformio(values: Any, path: Path) -> PlatformIO:
     runtimes = {name: _table(RuntimeBuild, values[name], f"{path} [platformio.{name}]")
-                for name in ("tflm", "c") if isinstance(values, dict) and name in values}
+                for name in RUNTIMES if isinstance(values, dict) and name in values}
     rest = {k: v for k, v in values.items() if k not in runtimes} if isinstance(values, dict) else values
     return replace(_table(PlatformIO, rest, f"{path} [platformio]"), runtimes=runtimes)
 

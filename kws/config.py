@@ -103,8 +103,7 @@ class Config:
     def labels(self) -> list[str]:
         """Model output order: silence, unknown, then the keywords as manifest
         labels ('hey robot' -> 'hey_robot', as `kws data synth` names them)."""
-        from kws.data.labels import label_for
-        from kws.model_card import model_labels
+        from kws.labels import label_for, model_labels
 
         return model_labels([label_for(word) for word in self.keywords])
 

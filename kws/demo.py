@@ -91,7 +91,7 @@ def _timed(result: DemoResult, stage: str, say: Callable[[str], None]):
 def synthesize_data(folder: Path, size: DemoSize, seed: int) -> Path:
     """yes/no + other words from offline TTS into ``folder/data``; returns the manifest."""
     from kws.data import synth
-    from kws.data.project import Batch, save
+    from kws.data.batch import Batch, save
 
     manifest = folder / "data" / "manifest.csv"
     batch = Batch(manifest)

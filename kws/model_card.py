@@ -1,46 +1,20 @@
 """What a kws model says about itself, read by every stage after training:
-its classes and their roles, and how the firmware smooths its scores.
-
-Class 0 is ``_silence_``, class 1 ``_unknown_``, keywords follow from class 2
-in the order of kws.toml's ``keywords`` (as manifest labels: 'hey robot' ->
-'hey_robot'). Labels starting with ``_`` are never reported as detections.
-The labels and ``SmoothingParams`` travel in the .tflite metadata
-(``kws.model_metadata``); ``kws train`` writes them, export, eval and
-monitor read them.
+its labels (roles in ``kws.labels``), the frontend that feeds it, how the
+firmware smooths its scores, and how it was made. ``kws train`` writes the
+card into the .tflite metadata (``kws.model_metadata``); export, eval and
+monitor read it from there.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
-from kws.data.labels import SILENCE, UNKNOWN
-from kws.errors import UsageError
+from kws.audio.frontend_params import FrontendParams
+from kws.errors import KwsError, UsageError
+from kws.labels import keyword_labels, keyword_mask
 
-SILENCE_CLASS = 0
-UNKNOWN_CLASS = 1
-FIRST_KEYWORD_CLASS = 2
 SMOOTHING_CAPACITY = 64        # KWS_SMOOTHING_MAX_RESULTS in the C code
-
-
-def model_labels(keyword_labels: Sequence[str]) -> list[str]:
-    """The output order of a model for these keywords (manifest labels)."""
-    return [SILENCE, UNKNOWN, *keyword_labels]
-
-
-def keyword_labels(labels: Sequence[str]) -> list[str]:
-    """The keywords' labels of a model's ``labels``."""
-    return list(labels[FIRST_KEYWORD_CLASS:])
-
-
-def keyword_words(labels: Sequence[str]) -> list[str]:
-    """The keywords as a user writes them ('hey_robot' -> 'hey robot')."""
-    return [label.replace("_", " ") for label in keyword_labels(labels)]
-
-
-def keyword_mask(labels: Sequence[str]) -> int:
-    """Bit i set when class i may be reported (its label does not start with '_')."""
-    return sum(1 << i for i, name in enumerate(labels) if not name.startswith("_"))
 
 
 @dataclass(frozen=True)
@@ -72,3 +46,55 @@ class SmoothingParams:
     @classmethod
     def from_dict(cls, values: dict) -> "SmoothingParams":
         return cls(**{k: int(values[k]) for k in cls.keys()})
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """A model's labels (output order), frontend, smoothing (None: kws's
+    defaults apply) and facts about how it was made (architecture, size
+    budget, seed, data hash, ...)."""
+
+    labels: tuple[str, ...]
+    frontend: FrontendParams
+    smoothing: SmoothingParams | None = None
+    model: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def keyword_labels(self) -> list[str]:
+        return keyword_labels(self.labels)
+
+    @property
+    def keyword_mask(self) -> int:
+        return keyword_mask(self.labels)
+
+    def to_metadata(self) -> dict[str, Any]:
+        """The JSON the .tflite metadata holds (see ``kws.model_metadata``)."""
+        data: dict[str, Any] = {"labels": list(self.labels), "frontend": self.frontend.to_dict(),
+                                "model": dict(self.model)}
+        if self.smoothing is not None:
+            data["smoothing"] = self.smoothing.to_dict()
+        return data
+
+    @classmethod
+    def from_metadata(cls, metadata: dict[str, Any]) -> "ModelCard":
+        try:
+            smoothing = metadata.get("smoothing")
+            return cls(tuple(metadata["labels"]), FrontendParams.from_dict(metadata["frontend"]),
+                       None if smoothing is None else SmoothingParams.from_dict(smoothing),
+                       dict(metadata.get("model", {})))
+        except (KeyError, TypeError, ValueError, UsageError) as err:
+            raise KwsError(f"kws metadata: {err}") from None
+
+    @classmethod
+    def read(cls, tflite: bytes) -> "ModelCard | None":
+        """The card in a .tflite, None when the model has no kws metadata."""
+        from kws.model_metadata import read_metadata
+
+        metadata = read_metadata(tflite)
+        return cls.from_metadata(metadata) if metadata else None
+
+    def write(self, tflite: bytes) -> bytes:
+        """``tflite`` with this card as its kws metadata."""
+        from kws.model_metadata import write_metadata
+
+        return write_metadata(tflite, self.to_metadata())

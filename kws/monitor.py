@@ -34,7 +34,7 @@ from kws.audio.frontend import compute_features
 from kws.audio.frontend_params import FrontendParams
 from kws.audio.io import load_wav, write_wav
 from kws.data.folders import wav_files
-from kws.data.labels import UNKNOWN, normal_label
+from kws.labels import UNKNOWN, normal_label
 from kws.device.serial_link import FRAME_RECORD, ClipResult, LinkError, SerialLink
 from kws.errors import KwsError, UsageError
 

@@ -19,7 +19,7 @@ from kws.config import load_config
 from kws.data import negatives, synth
 from kws.cache import sha256_file
 from kws.data.manifest import SILENCE, read_manifest
-from kws.data.project import Batch, save
+from kws.data.batch import Batch, save
 from kws.train.augment import AugmentConfig
 from kws.train.dataset import Example, FeatureStore
 from kws.train.quantize import TflmModel

@@ -16,7 +16,7 @@ import soundfile as sf
 
 from kws.data.folders import import_folder, speaker_of
 from kws.data.manifest import read_manifest
-from kws.data.project import Batch, save
+from kws.data.batch import Batch, save
 from wav_maker import write_clip
 
 KWS = Path(sys.executable).parent / "kws"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kws.data.labels import label_for, lookalikes, normal_label
+from kws.labels import label_for, lookalikes, normal_label
 from kws.data.manifest import read_manifest
 from wav_maker import write_clip
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import soundfile as sf
 
 from kws.data.manifest import read_manifest, split_for
-from kws.data.project import Batch
+from kws.data.batch import Batch
 from kws.data.signal import voiced_span
 from kws.data.synth import plan, render, synthesize
 from kws.data.tts import catalogue

@@ -12,7 +12,8 @@ import pytest
 
 from kws.resources import templates_dir
 from kws.model_card import SMOOTHING_CAPACITY as CAPACITY
-from kws.model_card import SmoothingParams, keyword_mask
+from kws.labels import keyword_mask
+from kws.model_card import SmoothingParams
 from kws.train.smoothing import averaged_stream, detect, detect_averaged
 
 LABELS = ["_silence_", "_unknown_", "yes", "no"]

@@ -7,7 +7,8 @@ import pytest
 
 from kws.train.augment import AugmentConfig, Augmenter
 from kws.train.evaluate import classification_metrics, keyword_curves, roc_curve
-from kws.model_card import SmoothingParams, keyword_mask
+from kws.labels import keyword_mask
+from kws.model_card import SmoothingParams
 from kws.train.smoothing import averaged_stream
 from kws.train.streaming import (SUPPRESSION_EXTRA_MS, Stream, build_stream, choose_threshold, score, sweep,
                                  tune_threshold)

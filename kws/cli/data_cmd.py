@@ -13,9 +13,9 @@ from rich.table import Table
 from kws.cli import app
 from kws.cli.options import CONFIG, MANIFEST, comma_list, project_config
 from kws.data import folders, negatives, record, speech_commands, synth
-from kws.data.labels import label_for
+from kws.labels import label_for
 from kws.data.manifest import SPLITS, class_balance, read_manifest, split_notes
-from kws.data.project import Batch, Saved, save
+from kws.data.batch import Batch, Saved, save
 
 data_app = typer.Typer(help="Get audio (Speech Commands, folders, TTS, microphone) into data/manifest.csv.",
                        no_args_is_help=True)

@@ -214,7 +214,7 @@ def _evaluate(link, project, folder: Path, limit: int | None, model_path: Path, 
 
 
 def _record(link, word: str, count: int, out: Path) -> None:
-    from kws.data.labels import label_for
+    from kws.labels import label_for
     from kws.device.session import identify
     from kws.monitor import record
 

@@ -9,7 +9,7 @@ import typer
 
 from kws.config import Config, load_config
 
-CONFIG = typer.Option(None, "--config", "-c", help="Project file (default: ./kws.toml if present).")
+CONFIG = typer.Option(None, "--config", "-c", help="The kws.toml to read (default: ./kws.toml if present).")
 MANIFEST = typer.Option(None, "--manifest", "-m",
                         help="Dataset manifest (default from kws.toml [data] manifest: data/manifest.csv).")
 

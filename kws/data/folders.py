@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kws.data.manifest import SPLITS, UNKNOWN, split_for
-from kws.data.project import Batch
+from kws.data.batch import Batch
 from kws.data.silence import BACKGROUND_NOISE, add_noise_clips
 from kws.data.validate import Verdict
 from kws.errors import KwsError, UsageError

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from kws.atomic import write_text_atomic
-from kws.data.labels import SILENCE, UNKNOWN, normal_label
+from kws.labels import SILENCE, UNKNOWN, normal_label
 from kws.errors import KwsError
 __all__ = ["SILENCE", "UNKNOWN", "SOURCES", "SPLITS", "DEFAULT_MANIFEST", "Clip", "COLUMNS", "split_for",
            "read_manifest", "write_manifest", "relative_to_manifest", "class_balance"]  # labels' names re-exported

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from kws.data.labels import SILENCE, UNKNOWN, label_for
+from kws.labels import SILENCE, UNKNOWN, label_for
 from kws.data.manifest import Clip, read_manifest
-from kws.data.project import Batch, save
+from kws.data.batch import Batch, save
 from kws.data.synth import SynthStats
 from kws.data.synth import synthesize as synthesize_words
 from kws.data.tts import run_tool

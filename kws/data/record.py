@@ -19,7 +19,7 @@ import numpy as np
 from kws.audio.io import SAMPLE_RATE, write_wav
 from kws.data.folders import NOHASH
 from kws.data.manifest import split_for
-from kws.data.project import Batch
+from kws.data.batch import Batch
 from kws.data.signal import place_in_second, voiced_span
 from kws.data.validate import FULL_SCALE
 from kws.errors import KwsError, UsageError

@@ -14,7 +14,7 @@ import numpy as np
 
 from kws.audio.io import SAMPLE_RATE, load_wav, write_wav
 from kws.data.manifest import SILENCE
-from kws.data.project import Batch
+from kws.data.batch import Batch
 from kws.data.validate import Verdict
 from kws.errors import AudioFileError
 

@@ -22,7 +22,7 @@ from kws.data.download import Unreachable, download
 from kws.data.extract import safe_extract
 from kws.data.folders import NOHASH, speaker_of, wav_files, word_of
 from kws.data.manifest import SILENCE, UNKNOWN
-from kws.data.project import Batch
+from kws.data.batch import Batch
 from kws.data.silence import BACKGROUND_NOISE, add_noise_clips
 from kws.errors import KwsError, UsageError
 from kws.resources import datasets_dir

@@ -25,9 +25,9 @@ import numpy as np
 
 from kws.audio.io import SAMPLE_RATE, write_wav
 from kws.data.folders import NOHASH
-from kws.data.labels import UNKNOWN, label_for
+from kws.labels import UNKNOWN, label_for
 from kws.data.manifest import split_for
-from kws.data.project import Batch
+from kws.data.batch import Batch
 from kws.data.signal import place_in_second, voiced_span
 from kws.data.tts import ENGINES, Prosody, catalogue, safe_name
 from kws.data.validate import Verdict

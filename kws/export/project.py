@@ -36,7 +36,8 @@ from kws.export.exporter import MODEL_LIB, ExportResult
 from kws.export.owned import OwnedFolder
 from kws.export.render import environment
 from kws.export.settings import inference_period_frames
-from kws.model_card import SmoothingParams, keyword_mask
+from kws.labels import keyword_mask
+from kws.model_card import SmoothingParams
 from kws.resources import templates_dir
 
 PROJECT_FILE = "kws_project.json"

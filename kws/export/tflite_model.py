@@ -24,6 +24,7 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as sch
 
 from kws.audio.frontend_params import FrontendParams
 from kws.errors import KwsError
+from kws.model_card import ModelCard
 from kws.model_metadata import damage, read_metadata
 
 _BUILTIN_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
@@ -155,17 +156,22 @@ class TfliteModel:
         return len({op.options.sharedName for sub in self.subgraphs for op in sub.operators if op.opcode == "VAR_HANDLE"})
 
     @property
+    def card(self) -> ModelCard | None:
+        """What the model says about itself (kws metadata), None for models kws did not train."""
+        return ModelCard.from_metadata(self.kws_metadata) if self.kws_metadata else None
+
+    @property
     def labels(self) -> list[str] | None:
-        return self.kws_metadata.get("labels")
+        return list(self.card.labels) if self.card else None
 
     @property
     def frontend(self) -> FrontendParams | None:
-        values = self.kws_metadata.get("frontend")
-        return FrontendParams.from_dict(values) if values is not None else None
+        return self.card.frontend if self.card else None
 
     @property
     def smoothing(self) -> dict[str, Any] | None:
-        return self.kws_metadata.get("smoothing")
+        card = self.card
+        return card.smoothing.to_dict() if card and card.smoothing else None
 
 
 def _text(value: bytes | str | None) -> str:

@@ -28,7 +28,7 @@ from kws.audio.frontend_params import FrontendParams
 from kws.audio.io import SAMPLE_RATE, load_wav
 from kws.cache import cache_dir, sha256_file
 from kws.data.manifest import SILENCE, Clip
-from kws.model_card import SILENCE_CLASS, UNKNOWN_CLASS, keyword_labels
+from kws.labels import SILENCE_CLASS, UNKNOWN_CLASS, keyword_labels
 from kws.train.augment import AugmentConfig, Augmenter
 
 CLEAN = "clean"

@@ -29,14 +29,14 @@ from kws.boards import Board, load_board
 from kws.cache import JsonStore
 from kws.config import Config
 from kws.data import negatives
-from kws.data.labels import check_keyword_labels
 from kws.data.manifest import SILENCE, Clip, read_manifest
 from kws.errors import KwsError
 from kws.export.c_codegen import lower_model
 from kws.export.compute import WARN_LOAD, Load, Work, lightest_load
 from kws.export.tflite_model import read_model
-from kws.model_card import SmoothingParams, keyword_labels, keyword_mask, keyword_words
-from kws.model_metadata import read_metadata, write_metadata
+from kws.labels import check_keyword_labels, keyword_labels, keyword_mask, keyword_words
+from kws.model_card import ModelCard, SmoothingParams
+from kws.model_metadata import write_metadata
 from kws.progress import bar
 from kws.train import evaluate, report, streaming
 from kws.train.augment import AugmentConfig, Augmenter, load_noises
@@ -322,9 +322,9 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
     input_shape = (frontend.num_frames, frontend.num_channels)
 
     data_sha = _fingerprint(sorted((e.key, e.target) for e in data.train))[:16]
-    metadata = {"labels": labels, "frontend": frontend.to_dict(), "smoothing": DEFAULT_SMOOTHING.to_dict(),
-                "model": {"architecture": config.model.architecture, "size_budget": config.model.size_budget,
-                          "seed": seed, "data_sha256": data_sha}}
+    metadata = ModelCard(tuple(labels), frontend, DEFAULT_SMOOTHING,
+                         {"architecture": config.model.architecture, "size_budget": config.model.size_budget,
+                          "seed": seed, "data_sha256": data_sha}).to_metadata()
     board = load_board(config.board.name)
     arch, _ = _architecture(config, preset, input_shape, labels, metadata, board)
     log.info("architecture: %s", arch.describe())
@@ -522,13 +522,12 @@ def evaluate_model(config: Config, model_path: Path, *, report_stem: str = "eval
         raise KwsError(f"{model_path}: no such model; train one with `kws train` or pass --model")
     tflite = model_path.read_bytes()
     try:
-        metadata = read_metadata(tflite)
+        card = ModelCard.read(tflite)
     except KwsError as err:
         raise KwsError(f"{model_path}: {err}") from None
-    if not metadata:
+    if card is None:
         raise KwsError(f"{model_path}: no kws metadata (labels, frontend); kws eval needs a model from `kws train`")
-    labels = metadata["labels"]
-    frontend = FrontendParams.from_dict(metadata["frontend"])
+    labels, frontend = list(card.labels), card.frontend
     preset = PRESETS[config.train.preset]
     config = config.override({"keywords": keyword_words(labels)})
     data = _select(config, preset, labels)
@@ -538,9 +537,9 @@ def evaluate_model(config: Config, model_path: Path, *, report_stem: str = "eval
     metrics = _clip_metrics(tflite, x_test, y_test, labels, None)
     stream_report = None
     if preset.stream_minutes:
-        fixed = SmoothingParams.from_dict(metadata["smoothing"]) if metadata.get("smoothing") else DEFAULT_SMOOTHING
+        fixed = card.smoothing or DEFAULT_SMOOTHING
         stream_report, _ = _streaming(config, preset, tflite, data, labels, frontend, store, fixed)
-    summary = {"labels": labels, "model": {**metadata.get("model", {}), "path": str(model_path),
+    summary = {"labels": labels, "model": {**card.model, "path": str(model_path),
                                           "tflite_bytes": len(tflite)},
                "metrics": metrics, "streaming": stream_report}
     paths = report.write_report(summary, config.paths.reports, report_stem, _plots(summary, labels))

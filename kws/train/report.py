@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from kws.atomic import write_bytes_atomic, write_text_atomic
-from kws.model_card import keyword_labels
+from kws.labels import keyword_labels
 
 
 def _figure_bytes(fig) -> bytes:

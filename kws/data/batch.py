@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kws.atomic import write_text_atomic
-from kws.data.labels import normal_label
+from kws.labels import normal_label
 from kws.data.manifest import (Clip, class_balance, read_manifest, relative_to_manifest,
                                write_manifest)
 from kws.data.validate import Validator, Verdict, write_rejects

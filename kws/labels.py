@@ -1,7 +1,9 @@
 """Labels: the one normalisation every name goes through before it becomes a
 manifest label (folder names on import, keywords on synth and record, rows
-read from a manifest), and the check that a manifest's labels meet the
-keywords they look like.
+read from a manifest), the check that a manifest's labels meet the keywords
+they look like, and the classes of a model: class 0 is ``_silence_``, class 1
+``_unknown_``, keywords follow from class 2 in kws.toml's order; labels that
+start with ``_`` are never reported as detections.
 
 ``normal_label`` never fails: ``Yes`` -> ``yes``, ``hey robot`` and
 ``Hey-Robot`` -> ``hey_robot``; ``label_for`` also checks that a keyword is
@@ -13,13 +15,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from kws.errors import KwsError, UsageError
 
 SILENCE = "_silence_"
 UNKNOWN = "_unknown_"
 RESERVED = (SILENCE, UNKNOWN)
+SILENCE_CLASS = 0
+UNKNOWN_CLASS = 1
+FIRST_KEYWORD_CLASS = 2
 
 _WORD = re.compile(r"^[a-z0-9']+(?: [a-z0-9']+)*$")
 _SEPARATORS = re.compile(r"[^\w']+|_+")
@@ -63,3 +68,23 @@ def check_keyword_labels(labels: Iterable[str], keywords: Iterable[str], manifes
                            for label, word in sorted(found.items()))
         raise KwsError(f"{manifest}: {listed}; rename the folder to the keyword and run `kws data import` "
                        "again (or fix the label column), else those clips train as _unknown_")
+
+
+def model_labels(keyword_labels: Sequence[str]) -> list[str]:
+    """The output order of a model for these keywords (manifest labels)."""
+    return [SILENCE, UNKNOWN, *keyword_labels]
+
+
+def keyword_labels(labels: Sequence[str]) -> list[str]:
+    """The keywords' labels of a model's ``labels``."""
+    return list(labels[FIRST_KEYWORD_CLASS:])
+
+
+def keyword_words(labels: Sequence[str]) -> list[str]:
+    """The keywords as a user writes them ('hey_robot' -> 'hey robot')."""
+    return [label.replace("_", " ") for label in keyword_labels(labels)]
+
+
+def keyword_mask(labels: Sequence[str]) -> int:
+    """Bit i set when class i may be reported (its label does not start with '_')."""
+    return sum(1 << i for i, name in enumerate(labels) if not name.startswith("_"))
