@@ -34,7 +34,8 @@ from kws.errors import KwsError
 from kws.export.c_codegen import lower_model
 from kws.export.compute import WARN_LOAD, Load, Work, lightest_load
 from kws.export.tflite_model import read_model
-from kws.labels import check_keyword_labels, keyword_labels, keyword_mask, keyword_words
+from kws.labels import (FIRST_KEYWORD_CLASS, SILENCE_CLASS, UNKNOWN_CLASS, check_keyword_labels, keyword_labels,
+                        keyword_mask, keyword_words)
 from kws.model_card import ModelCard, SmoothingParams
 from kws.model_metadata import write_metadata
 from kws.progress import bar
@@ -107,7 +108,7 @@ def _real_first(examples: list[Example]) -> tuple[list[Example], list[int]]:
     """The real speakers' clips plus the TTS clips of keywords that have no real
     ones (a custom keyword is still measured); (clips, those keywords' targets)."""
     real = [e for e in examples if not e.synthetic]
-    lacking = sorted({e.target for e in examples if e.target >= 2} - {e.target for e in real})
+    lacking = sorted({e.target for e in examples if e.target >= FIRST_KEYWORD_CLASS} - {e.target for e in real})
     return real + [e for e in examples if e.synthetic and e.target in lacking], lacking
 
 
@@ -129,7 +130,7 @@ def _select(config: Config, preset: Preset, labels: list[str]) -> _Data:
     if preset.max_per_class:
         train = _cap(train, preset.max_per_class, config.model.seed)
     counts = class_counts(train, len(labels))
-    missing = [labels[i] for i in range(2, len(labels)) if counts[i] == 0]
+    missing = [labels[i] for i in range(FIRST_KEYWORD_CLASS, len(labels)) if counts[i] == 0]
     if missing:
         elsewhere = sorted({e.split for e in examples if e.word in missing})
         hint = (f" (their clips are all in {'/'.join(elsewhere)}: re-import them with "
@@ -138,7 +139,7 @@ def _select(config: Config, preset: Preset, labels: list[str]) -> _Data:
                        f"`kws data synth --words {','.join(missing)}` or `kws data record`")
     train = _cap_unknown(train, preset.unknown_ratio)
     counts = class_counts(train, len(labels))
-    silence_needed = max(0, int(counts[2:].mean()) - int(counts[0]))
+    silence_needed = max(0, int(counts[FIRST_KEYWORD_CLASS:].mean()) - int(counts[SILENCE_CLASS]))
     train += silence_examples(silence_needed, "train", config.model.seed)
     val_all = [e for e in examples if e.split == "val"]
     real_val, _ = _real_first(val_all)
@@ -150,7 +151,7 @@ def _select(config: Config, preset: Preset, labels: list[str]) -> _Data:
     test, tts_tested = _real_first(test_all)
     test_is_real = any(not e.synthetic for e in test)
     if not test_is_real:
-        test, tts_tested = test_all, list(range(2, len(labels)))
+        test, tts_tested = test_all, list(range(FIRST_KEYWORD_CLASS, len(labels)))
     if not test:
         raise KwsError(f"{manifest}: no test clips (split 'test'); import or synthesize more speakers/voices")
     if preset.max_per_class:
@@ -177,13 +178,13 @@ def _cap_unknown(train: list[Example], ratio: float) -> list[Example]:
     real recordings against the real keyword clips, TTS against the TTS ones (in content-hash
     order), so "sounds synthetic" never tells the classes apart.  A source the keywords lack
     is capped against all keyword clips."""
-    keywords = [e for e in train if e.target >= 2]
+    keywords = [e for e in train if e.target >= FIRST_KEYWORD_CLASS]
     num_keywords = len({e.target for e in keywords})
     dropped = set()
     for synthetic in (False, True):
         same_source = sum(e.synthetic == synthetic for e in keywords) or len(keywords)
         limit = int(ratio * same_source / max(num_keywords, 1))
-        unknown = sorted((e for e in train if e.target == 1 and e.synthetic == synthetic), key=lambda e: e.key)
+        unknown = sorted((e for e in train if e.target == UNKNOWN_CLASS and e.synthetic == synthetic), key=lambda e: e.key)
         dropped |= {id(e) for e in unknown[limit:]}
     return [e for e in train if id(e) not in dropped]
 
@@ -332,10 +333,10 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
     targets = np.array([e.target for e in data.train])
     synthetic = np.array([e.synthetic for e in data.train])
     weights = class_weights(data.train, len(labels))[targets] * np.where(synthetic, preset.fit.synthetic_weight, 1.0)
-    real = ~synthetic | (targets < 2)
+    real = ~synthetic | (targets < FIRST_KEYWORD_CLASS)
     options = preset.fit
-    real_per_keyword = class_counts([e for e in data.train if not e.synthetic], len(labels))[2:]
-    if synthetic[targets >= 2].any() and real_per_keyword.min() > 0:
+    real_per_keyword = class_counts([e for e in data.train if not e.synthetic], len(labels))[FIRST_KEYWORD_CLASS:]
+    if synthetic[targets >= FIRST_KEYWORD_CLASS].any() and real_per_keyword.min() > 0:
         # TTS pretraining on everything, then fine-tuning on the real recordings (and silence/unknown)
         base = options.phases[0]
         options = replace(options, phases=(replace(base, name="pretrain"),
@@ -431,9 +432,9 @@ def _facts(config: Config, data: _Data, labels: list[str], metrics: dict, stream
            added: int, tts_only: list[str]) -> Facts:
     counts = class_counts(data.train, len(labels))
     test = (stream_report or {}).get("test", {})
-    return Facts(keyword_clips={labels[i]: int(counts[i]) for i in range(2, len(labels))},
+    return Facts(keyword_clips={labels[i]: int(counts[i]) for i in range(FIRST_KEYWORD_CLASS, len(labels))},
                  keyword_voices={labels[i]: len({e.speaker for e in data.train if e.target == i})
-                                 for i in range(2, len(labels))},
+                                 for i in range(FIRST_KEYWORD_CLASS, len(labels))},
                  negatives=int(counts[1]), accuracy=metrics["int8"]["accuracy"], test_count=metrics["test_count"],
                  test_is_real=data.test_is_real, tts_tested=data.tts_tested, target_fa_per_hour=config.train.target_fa_per_hour,
                  fa_per_hour=test.get("fa_per_hour"), detection_rate=test.get("detection_rate"),
@@ -475,8 +476,8 @@ def _streaming(config: Config, preset: Preset, tflite: bytes, data: _Data, label
     for name, spoken, others in (("tuning", data.val_all, data.val_all), ("test", data.test, data.test_all)):
         if name == "tuning" and fixed is not None:
             continue
-        keywords = [(load_clip(e.path), e.target) for e in spoken if e.target >= 2 and e.path is not None]
-        fillers = [load_clip(e.path) for e in others if e.target == 1 and e.path is not None]
+        keywords = [(load_clip(e.path), e.target) for e in spoken if e.target >= FIRST_KEYWORD_CLASS and e.path is not None]
+        fillers = [load_clip(e.path) for e in others if e.target == UNKNOWN_CLASS and e.path is not None]
         rng = np.random.default_rng([config.model.seed, 0 if name == "tuning" else 1])
         streams[name] = streaming.build_stream(rng, keywords, fillers, augmenter, preset.stream_minutes * 60)
     if fixed is None:
