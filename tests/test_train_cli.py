@@ -18,7 +18,7 @@ def _kws(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     (["train", "--size-budget", "10"], 2, "error: --size-budget: size_budget 10 bytes; use 2048..4194304"),
     (["train", "--architecture", "resnet"], 2, "error: --architecture: architecture 'resnet'; use one of"),
     (["train", "--words", "_silence_"], 2, "error: --words: keyword '_silence_' is reserved"),
-    (["train", "--config", "nope.toml"], 2, "error: nope.toml: no such config file"),
+    (["train", "--config", "nope.toml"], 1, "error: nope.toml: no such config file"),
     (["train"], 1, "error: data/manifest.csv: no manifest; create one with `kws data import DIR`"),
     (["eval", "--model", "missing.tflite"], 1, "error: missing.tflite: no such model; train one with `kws train`"),
 ])
