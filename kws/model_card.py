@@ -12,7 +12,6 @@ from typing import Any
 
 from kws.audio.frontend_params import FrontendParams
 from kws.errors import KwsError, UsageError
-from kws.labels import keyword_labels, keyword_mask
 
 SMOOTHING_CAPACITY = 64        # KWS_SMOOTHING_MAX_RESULTS in the C code
 
@@ -58,14 +57,6 @@ class ModelCard:
     frontend: FrontendParams
     smoothing: SmoothingParams | None = None
     model: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def keyword_labels(self) -> list[str]:
-        return keyword_labels(self.labels)
-
-    @property
-    def keyword_mask(self) -> int:
-        return keyword_mask(self.labels)
 
     def to_metadata(self) -> dict[str, Any]:
         """The JSON the .tflite metadata holds (see ``kws.model_metadata``)."""

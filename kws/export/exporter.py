@@ -198,7 +198,7 @@ def board_tflm(board: Board | None) -> TflmDistribution:
     if board is None:
         return UPSTREAM_TFLM
     name = board.platformio.build("tflm").distribution
-    return tflm_distribution(None if name is None else str(name), str(board.path or board.name))
+    return tflm_distribution(name, str(board.path or board.name))
 
 
 def _lowered(tflite: TfliteModel, frontend: FrontendParams, period: int, strict: bool) -> CModel | None:

@@ -147,6 +147,6 @@ def _check_distribution(model: TfliteModel, tflm: TflmDistribution) -> None:
     if not lacking:
         return
     methods = ", ".join(f"{op} ({TFLM_RESOLVER_METHODS[op]})" for op in lacking)
-    raise KwsError(f"{model.source}: the TFLM this board builds against ({tflm.name}) lacks "
-                   f"op{'s' if len(lacking) > 1 else ''} {methods}; re-convert the model without "
-                   f"{'them' if len(lacking) > 1 else 'it'}, or use a board whose TFLM has {'them' if len(lacking) > 1 else 'it'}")
+    ops, them = ("ops", "them") if len(lacking) > 1 else ("op", "it")
+    raise KwsError(f"{model.source}: the TFLM this board builds against ({tflm.name}) lacks {ops} {methods}; "
+                   f"re-convert the model without {them}, or use a board whose TFLM has {them}")

@@ -155,7 +155,7 @@ class TfliteModel:
         """Distinct VAR_HANDLE shared names (what MicroResourceVariables must hold)."""
         return len({op.options.sharedName for sub in self.subgraphs for op in sub.operators if op.opcode == "VAR_HANDLE"})
 
-    @property
+    @cached_property
     def card(self) -> ModelCard | None:
         """What the model says about itself (kws metadata), None for models kws did not train."""
         return ModelCard.from_metadata(self.kws_metadata) if self.kws_metadata else None
@@ -170,8 +170,7 @@ class TfliteModel:
 
     @property
     def smoothing(self) -> dict[str, Any] | None:
-        card = self.card
-        return card.smoothing.to_dict() if card and card.smoothing else None
+        return self.card.smoothing.to_dict() if self.card and self.card.smoothing else None
 
 
 def _text(value: bytes | str | None) -> str:
