@@ -112,6 +112,19 @@ class FeatureStore:
         """(n, count, frames, channels) int8 features of augmented copies."""
         return self._gather(examples, self.aug_dir, count, progress)
 
+    def stream(self, samples: np.ndarray) -> np.ndarray:
+        """(frames, channels) int8 features of one long stretch of audio, one
+        continuous frontend state (cached by the audio's hash)."""
+        path = self._path("streams", hashlib.sha256(samples.tobytes()).hexdigest())
+        cached = _read(path)
+        if cached is not None:
+            return cached
+        feats = compute_features(samples, self.frontend)
+        buffer = io.BytesIO()
+        np.save(buffer, feats)
+        write_bytes_atomic(path, buffer.getvalue())
+        return feats
+
     def _gather(self, examples: Sequence[Example], kind: str, count: int,
                 progress: Callable[[int], None] | None) -> np.ndarray:
         shape = (self.frontend.num_frames, self.frontend.num_channels)

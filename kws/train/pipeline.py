@@ -39,7 +39,7 @@ from kws.labels import (FIRST_KEYWORD_CLASS, SILENCE_CLASS, UNKNOWN_CLASS, check
 from kws.model_card import ModelCard, SmoothingParams
 from kws.model_metadata import write_metadata
 from kws.progress import bar
-from kws.train import evaluate, report, streaming
+from kws.train import evaluate, report, stream_windows, streaming
 from kws.train.augment import AugmentConfig, Augmenter, load_noises
 from kws.train.dataset import (Example, FeatureStore, class_counts, class_weights, examples_from, load_clip,
                                silence_examples)
@@ -66,6 +66,7 @@ class Preset:
     depths: tuple[int, ...]         # DS-CNN depths the budget search tries
     max_per_class: int | None = None
     unknown_ratio: float = 3.0      # at most this many _unknown_ examples per keyword example (mean)
+    streams: int = 1                # training streams cut into windows (``stream_windows``); 0: clips only
 
 
 PRESETS = {
@@ -195,6 +196,27 @@ def _noises(config: Config, train: list[Example]) -> list[np.ndarray]:
         return load_noises(config.data.background_noise)
     clips = [load_clip(e.path) / 32768.0 for e in train if e.word == SILENCE and e.path is not None]
     return [c for c in clips if np.sqrt(np.mean(c**2)) > 1e-3]
+
+
+def _stream_examples(preset: Preset, train: list[Example], store: FeatureStore, frontend: FrontendParams,
+                     seed: int) -> stream_windows.Examples:
+    """Examples of windows cut from ``preset.streams`` streams of the training clips
+    (``kws.train.stream_windows``): every keyword clip once per stream."""
+    keywords = [(load_clip(e.path), e.target, e.synthetic) for e in train
+                if e.target >= FIRST_KEYWORD_CLASS and e.path is not None]
+    fillers = [load_clip(e.path) for e in train if e.target == UNKNOWN_CLASS and e.path is not None]
+    if not preset.streams or not keywords or not fillers:
+        return stream_windows.Examples.empty(preset.variants, frontend)
+    augmenter = Augmenter(store.augment, store.noises)
+    parts = []
+    with bar() as progress:
+        task = progress.add_task("training streams", total=preset.streams)
+        for index in range(preset.streams):
+            rng = np.random.default_rng([seed, 3, index])
+            parts.append(stream_windows.stream_examples(keywords, fillers, augmenter, frontend, preset.variants,
+                                                        len(keywords), rng, store.stream))
+            progress.advance(task)
+    return stream_windows.Examples.join(parts)
 
 
 def _fingerprint(*parts) -> str:
@@ -334,6 +356,16 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
     synthetic = np.array([e.synthetic for e in data.train])
     weights = class_weights(data.train, len(labels))[targets] * np.where(synthetic, preset.fit.synthetic_weight, 1.0)
     real = ~synthetic | (targets < FIRST_KEYWORD_CLASS)
+    windows = _stream_examples(preset, data.train, store, frontend, seed)
+    if len(windows):
+        log.info("%d examples of windows cut from %d training stream(s)", len(windows), preset.streams)
+        weights = np.concatenate([weights, class_weights(data.train, len(labels))[windows.targets]
+                                  * np.where(windows.synthetic, preset.fit.synthetic_weight, 1.0)])
+        variants = np.concatenate([variants, windows.variants])
+        clean = np.concatenate([clean, windows.clean])
+        targets = np.concatenate([targets, windows.targets])
+        synthetic = np.concatenate([synthetic, windows.synthetic])
+        real = np.concatenate([real, ~windows.synthetic])
     options = preset.fit
     real_per_keyword = class_counts([e for e in data.train if not e.synthetic], len(labels))[FIRST_KEYWORD_CLASS:]
     if synthetic[targets >= FIRST_KEYWORD_CLASS].any() and real_per_keyword.min() > 0:
@@ -347,7 +379,7 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
     build_dir = config.paths.build
     checkpoints = Checkpoints(build_dir / "checkpoints",
                               _fingerprint(__version__, data_sha, arch.to_dict(), asdict(options), augment.digest(),
-                                           seed, preset.variants, labels))
+                                           seed, preset.variants, labels, preset.streams))
     progress, update = _train_progress()
     fit_started = time.monotonic()
     with progress:

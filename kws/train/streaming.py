@@ -36,6 +36,7 @@ import numpy as np
 from kws.audio.frontend import compute_features
 from kws.audio.frontend_params import FrontendParams
 from kws.audio.io import SAMPLE_RATE
+from kws.labels import UNKNOWN_CLASS
 from kws.model_card import SmoothingParams
 from kws.train.augment import Augmenter
 from kws.train.smoothing import averaged_stream, detect_averaged
@@ -55,6 +56,8 @@ class Stream:
     samples: np.ndarray
     events: list[tuple[int, int, int]] = field(default_factory=list)  # (start ms, end ms, class)
     filler_clips: int = 0
+    spoken: list[tuple[int, int, int]] = field(default_factory=list)  # (start ms, end ms, class) of each clip's sound
+    placed: list[int] = field(default_factory=list)  # which keyword clip each event is
 
     @property
     def duration_s(self) -> float:
@@ -70,19 +73,22 @@ def build_stream(rng: np.random.Generator, keywords: Sequence[tuple[np.ndarray, 
     """At least ``non_keyword_s`` seconds of fillers and noise, a keyword about every
     ``keyword_every_s`` seconds (each keyword clip used once, in a random order)."""
     pieces: list[np.ndarray] = []
-    events = []
+    events, spoken, placed = [], [], []
     position = 0  # samples
     filler_time = 0
     next_keyword = rng.exponential(keyword_every_s) * SAMPLE_RATE
     order = list(rng.permutation(len(keywords)))
     while filler_time < non_keyword_s * SAMPLE_RATE:
         if order and filler_time >= next_keyword:
-            clip, target = keywords[order.pop()]
+            placed.append(order.pop())
+            clip, target = keywords[placed[-1]]
             piece = _level(clip, rng)
             events.append((position * 1000 // SAMPLE_RATE, (position + len(piece)) * 1000 // SAMPLE_RATE, target))
+            spoken.append(_sounding(piece, position, target))
             next_keyword += rng.exponential(keyword_every_s) * SAMPLE_RATE
         elif fillers and rng.random() < 0.8:
             piece = _level(fillers[int(rng.integers(len(fillers)))], rng)
+            spoken.append(_sounding(piece, position, UNKNOWN_CLASS))
             filler_time += len(piece)
         else:
             piece = np.zeros(int(rng.uniform(0.3, 3.0) * SAMPLE_RATE), np.int16)
@@ -98,7 +104,25 @@ def build_stream(rng: np.random.Generator, keywords: Sequence[tuple[np.ndarray, 
                           * 10 ** (rng.uniform(*BED_RMS_DBFS) / 20) * 32768
                           for s in range(0, len(speech), 10 * SAMPLE_RATE)])
     samples = np.clip(np.round(speech + bed), -32768, 32767).astype(np.int16)
-    return Stream(samples, events, filler_clips=len(fillers))
+    return Stream(samples, events, filler_clips=len(fillers), spoken=spoken, placed=placed)
+
+
+def _sounding(piece: np.ndarray, position: int, target: int) -> tuple[int, int, int]:
+    """(start ms, end ms, class) of where ``piece``, placed at ``position``, has its sound."""
+    first, last = active_span(piece)
+    return ((position + first) * 1000 // SAMPLE_RATE, (position + last) * 1000 // SAMPLE_RATE, target)
+
+
+def active_span(clip: np.ndarray, below_peak_db: float = 30.0) -> tuple[int, int]:
+    """(first, end) sample of the 10 ms blocks of ``clip`` within ``below_peak_db``
+    of its loudest block: where the word is, without the clip's quiet padding."""
+    block = SAMPLE_RATE // 100
+    usable = len(clip) // block * block
+    if not usable:
+        return 0, len(clip)
+    rms = np.sqrt(np.mean(clip[:usable].astype(np.float64).reshape(-1, block) ** 2, axis=1))
+    loud = np.flatnonzero(rms >= rms.max() * 10 ** (-below_peak_db / 20))
+    return int(loud[0]) * block, (int(loud[-1]) + 1) * block
 
 
 def _level(clip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
