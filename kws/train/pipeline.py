@@ -62,18 +62,20 @@ class Preset:
     variants: int                   # augmented copies of each training clip
     fit: FitOptions
     finetune_epochs: int            # added for few-real tasks
-    stream_minutes: float           # non-keyword audio in each streaming evaluation
+    stream_minutes: float           # non-keyword audio in the streaming test
     depths: tuple[int, ...]         # DS-CNN depths the budget search tries
     max_per_class: int | None = None
     unknown_ratio: float = 3.0      # at most this many _unknown_ examples per keyword example (mean)
     streams: int = 1                # training streams cut into windows (``stream_windows``); 0: clips only
+    tuning_minutes: float = 60.0    # non-keyword audio of the validation stream the threshold is tuned on
 
 
 PRESETS = {
     "full": Preset(variants=8, fit=FitOptions(phases=(Phase("train", 80, 3e-3),)), finetune_epochs=15,
                    stream_minutes=30.0, depths=(4,)),
     "quick": Preset(variants=2, fit=FitOptions(phases=(Phase("train", 20, 5e-3),), batch_size=32, patience=20),
-                    finetune_epochs=2, stream_minutes=1.0, depths=(2,), max_per_class=60),
+                    finetune_epochs=2, stream_minutes=1.0, depths=(2,), max_per_class=60,
+                    tuning_minutes=1.0),
 }
 DEFAULT_SMOOTHING = SmoothingParams(average_window_ms=500, threshold=200,
                                     suppression_ms=500 + streaming.SUPPRESSION_EXTRA_MS, minimum_count=3,
@@ -511,7 +513,8 @@ def _streaming(config: Config, preset: Preset, tflite: bytes, data: _Data, label
         keywords = [(load_clip(e.path), e.target) for e in spoken if e.target >= FIRST_KEYWORD_CLASS and e.path is not None]
         fillers = [load_clip(e.path) for e in others if e.target == UNKNOWN_CLASS and e.path is not None]
         rng = np.random.default_rng([config.model.seed, 0 if name == "tuning" else 1])
-        streams[name] = streaming.build_stream(rng, keywords, fillers, augmenter, preset.stream_minutes * 60)
+        minutes = preset.tuning_minutes if name == "tuning" else preset.stream_minutes
+        streams[name] = streaming.build_stream(rng, keywords, fillers, augmenter, minutes * 60)
     if fixed is None:
         tuned, target_met = streaming.tune(tflite, streams["tuning"], frontend, DEFAULT_SMOOTHING, mask,
                                            config.train.target_fa_per_hour)
