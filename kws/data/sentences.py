@@ -34,7 +34,7 @@ from kws.cache import cache_dir
 from kws.data.manifest import split_for
 from kws.data.signal import voiced_span
 from kws.data.synth import postprocess
-from kws.data.tts import ENGINES, Prosody, catalogue, run_tool
+from kws.data.tts import ENGINES, Prosody, bare_phonemes, catalogue, run_tool
 from kws.errors import KwsError, UsageError
 from kws.labels import label_for, normal_label
 from kws.progress import bar
@@ -163,7 +163,7 @@ def _sounds(words: tuple[str, ...]) -> dict[str, str]:
     if not words or shutil.which("espeak-ng") is None:
         return {}
     lines = run_tool(["espeak-ng", "-q", "-x", "\n".join(f"{w}." for w in words)]).splitlines()
-    lines = [re.sub(r"[\s'_,%=:]", "", line) for line in lines if line.strip()]
+    lines = [bare_phonemes(line) for line in lines if line.strip()]
     return dict(zip(words, lines)) if len(lines) == len(words) else {}
 
 
