@@ -72,6 +72,10 @@ def test_quick_training_gives_a_valid_int8_model_and_reports(trained, project: C
     report = json.loads(trained.reports["json"].read_text())
     assert report["data"]["test_is_real"] and report["metrics"]["int8"]["accuracy"] == m["int8_accuracy"]
     assert report["streaming"]["test"]["hours"] >= 1 / 60
+    # the validation stream's score at the threshold it tuned, beside the test stream's (does it transfer?)
+    tuning = report["streaming"]["tuning"]
+    assert tuning["threshold"] == meta["smoothing"]["threshold"] and tuning["hours"] >= 1 / 60
+    assert tuning["false_accepts"] <= tuning["detections"] and tuning["keywords"] > 0
     for name in ("confusion", "roc_det", "training", "streaming"):
         assert trained.reports[name].read_bytes()[:4] == b"\x89PNG"
     assert "| yes |" in trained.reports["markdown"].read_text()
@@ -100,6 +104,7 @@ def test_eval_rescores_the_model(trained, project: Config) -> None:
     # the model's own smoothing on the same generated test audio: the same detections
     assert result["streaming"]["test"] == trained.metrics["streaming"]["test"]
     assert not result["streaming"]["tuned"] and trained.metrics["streaming"]["tuned"]
+    assert "tuning" not in result["streaming"]  # the model's own smoothing: nothing tuned
 
 
 def test_missing_keyword_data_is_a_one_line_error(project: Config) -> None:
@@ -144,3 +149,28 @@ def test_streaming_scores_match_tflm_the_device_interpreter(trained, dev_set: Pa
     _, scores = stream_scores(model, samples, frontend, 40)
     diff = np.abs(scores.astype(int) - reference.astype(int))
     assert len(scores) == len(ends) and diff.max() <= 3 and (diff > 0).mean() < 0.05, (diff.max(), (diff > 0).mean())
+
+
+def test_bench_scores_the_model_on_keyword_free_sentences(trained, tmp_path: Path) -> None:
+    import numpy as np
+
+    from bench.train import sentence_rows
+    from kws.data.sentences import sentence_clips
+    from kws.train import streaming
+    from kws.train.augment import AugmentConfig, Augmenter
+
+    spoken = sentence_clips(["yes", "no"], 6, 1, cache=tmp_path, jobs=2)
+    stream = streaming.build_stream(np.random.default_rng(0), [], [s.samples for s in spoken],
+                                    Augmenter(AugmentConfig()), 60.0, pace=streaming.CONVERSATION)
+    facts = {"sentences": len(spoken), "voices": len({s.speaker for s in spoken})}
+    fa, ratio = sentence_rows("yes/no", trained.tflite, trained.metrics, stream, facts)
+    assert fa["name"] == "train: yes/no false accepts on TTS sentences" and fa["unit"] == "per hour"
+    assert fa["reference"] == 2.0 and "from 6 keyword-free sentences" in fa["reference_note"]
+    false_accepts = int(re.search(r"; (\d+) false accepts at threshold (\d+)", fa["reference_note"]).group(1))
+    assert fa["value"] == pytest.approx(false_accepts / (stream.duration_s / 3600), rel=1e-3)
+    threshold = trained.metrics["streaming"]["smoothing"]["threshold"]
+    assert f"threshold {threshold} from the model's metadata" in fa["reference_note"]
+    tuning, test = trained.metrics["streaming"]["tuning"], trained.metrics["streaming"]["test"]
+    assert ratio["name"] == "train: yes/no tuned-on-validation vs test false accepts" and ratio["reference"] == 2.0
+    validation = tuning["false_accepts"] / tuning["hours"] if tuning["false_accepts"] else 1 / tuning["hours"]
+    assert ratio["value"] == pytest.approx(test["fa_per_hour"] / validation, rel=1e-3)

@@ -10,8 +10,8 @@ from kws.train.evaluate import classification_metrics, keyword_curves, roc_curve
 from kws.labels import keyword_mask
 from kws.model_card import SmoothingParams
 from kws.train.smoothing import averaged_stream
-from kws.train.streaming import (SUPPRESSION_EXTRA_MS, Stream, build_stream, choose_threshold, score, sweep,
-                                 tune_threshold)
+from kws.train.streaming import (CONVERSATION, SUPPRESSION_EXTRA_MS, Stream, build_stream, choose_threshold, score,
+                                 sweep, tune_threshold)
 
 SR = 16000
 LABELS = ["_silence_", "_unknown_", "yes", "no"]
@@ -21,6 +21,22 @@ def _clip(value: int) -> np.ndarray:
     clip = np.zeros(SR, np.int16)
     clip[4000:12000] = value
     return clip
+
+
+def test_conversation_stream_keeps_long_fillers_whole_with_pauses_and_noise_stretches() -> None:
+    sentence = np.full(3 * SR, 2000, np.int16)  # a 3 s "sentence"
+    stream = build_stream(np.random.default_rng(1), [], [sentence], Augmenter(AugmentConfig()), 300.0,
+                          pace=CONVERSATION)
+    assert stream.non_keyword_s >= 300.0 and not stream.events
+    frames = stream.samples[: len(stream.samples) // 160 * 160].astype(np.float64).reshape(-1, 160)
+    loud = np.sqrt(np.mean(frames ** 2, axis=1)) > 1500  # sentences peak >= -20 dBFS, the bed <= -40 dBFS RMS
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], loud.astype(np.int8), [0]])))
+    starts, ends = edges[::2] / 100, edges[1::2] / 100  # seconds (10 ms frames)
+    assert len(starts) > 40
+    assert np.allclose(ends - starts, 3.0, atol=0.02)  # each sentence whole, never cut
+    pauses = starts[1:] - ends[:-1]
+    assert pauses.min() >= CONVERSATION.gap_s[0] - 0.01
+    assert (pauses < 1.5).mean() > 0.5 and (pauses > 2.0).sum() >= 3  # conversational pauses, some noise only
 
 
 def test_stream_places_each_keyword_once_at_known_times() -> None:

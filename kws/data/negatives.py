@@ -28,7 +28,7 @@ from kws.data.manifest import Clip, read_manifest
 from kws.data.batch import Batch, save
 from kws.data.synth import SynthStats
 from kws.data.synth import synthesize as synthesize_words
-from kws.data.tts import run_tool
+from kws.data.tts import bare_phonemes, run_tool
 from kws.errors import KwsError
 
 FOLDER = "negatives"             # below the synth folder: never mixed with `--unknown-words` clips
@@ -93,7 +93,7 @@ def _phonemes(text: str) -> str | None:
     if shutil.which("espeak-ng") is None:
         return None
     try:
-        return re.sub(r"[\s'_,%=:]", "", run_tool(["espeak-ng", "-q", "-x", text]))
+        return bare_phonemes(run_tool(["espeak-ng", "-q", "-x", text]))
     except KwsError:
         return None
 

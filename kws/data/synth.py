@@ -87,7 +87,7 @@ def plan(words: list[str], n: int, seed: int, out_dir: Path, unknown_words: Sequ
     return jobs
 
 
-def _postprocess(raw: Path, semitones: float, tempo: float) -> np.ndarray:
+def postprocess(raw: Path, semitones: float, tempo: float) -> np.ndarray:
     """sox: pitch shift and tempo change, resampled to 16 kHz mono float32 (deterministic: -R, no dither)."""
     args = ["sox", "-R", "-D", str(raw), "-t", "f32", "-c", "1", "-r", str(SAMPLE_RATE), "-",
             "pitch", f"{semitones * 100:.1f}", "tempo", "-s", f"{tempo:.4f}"]
@@ -108,7 +108,7 @@ def render(job: Job) -> str | None:
             ENGINES[job.engine].render(job.text, job.voice, job.prosody, raw)
             tempo = job.tempo
             for _ in range(3):
-                audio = _postprocess(raw, job.semitones, tempo) * 32768.0
+                audio = postprocess(raw, job.semitones, tempo) * 32768.0
                 span = voiced_span(audio)
                 if span is None:
                     return f"{job.speaker} produced no audible speech for {job.text!r}"

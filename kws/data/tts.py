@@ -130,6 +130,11 @@ def catalogue() -> dict[str, tuple[str, ...]]:
     return found
 
 
+def bare_phonemes(espeak_x: str) -> str:
+    """``espeak-ng -x`` output without stress marks and spaces: equal for words said alike."""
+    return re.sub(r"[\s'_,%=:]", "", espeak_x)
+
+
 def safe_name(voice: str) -> str:
     """A voice name usable in a file name."""
     return re.sub(r"[^A-Za-z0-9+.-]", "-", voice)

@@ -516,14 +516,14 @@ def _streaming(config: Config, preset: Preset, tflite: bytes, data: _Data, label
         minutes = preset.tuning_minutes if name == "tuning" else preset.stream_minutes
         streams[name] = streaming.build_stream(rng, keywords, fillers, augmenter, minutes * 60)
     if fixed is None:
-        tuned, target_met = streaming.tune(tflite, streams["tuning"], frontend, DEFAULT_SMOOTHING, mask,
-                                           config.train.target_fa_per_hour)
+        tuned, target_met, tuning = streaming.tune(tflite, streams["tuning"], frontend, DEFAULT_SMOOTHING, mask,
+                                                   config.train.target_fa_per_hour)
         if not target_met:
             log.warning("no threshold keeps false accepts within %s/hour while detecting %d%% of the validation "
                         "keywords; using threshold %d (more real recordings of the keywords help)",
                         config.train.target_fa_per_hour, 100 * streaming.MIN_DETECTION, tuned.threshold)
     else:
-        tuned, target_met = fixed, None
+        tuned, target_met, tuning = fixed, None, None
     sweep = streaming.run_stream(tflite, streams["test"], frontend, tuned, mask)
     stream_report = {
         "smoothing": tuned.to_dict(),
@@ -534,6 +534,8 @@ def _streaming(config: Config, preset: Preset, tflite: bytes, data: _Data, label
         "test": sweep[tuned.threshold].to_dict() | {"filler_clips": streams["test"].filler_clips},
         "test_sweep": [s.to_dict() for s in sweep],
     }
+    if tuning is not None:  # the validation stream's score at the chosen threshold: does the tuning transfer?
+        stream_report["tuning"] = tuning.to_dict()
     return stream_report, tuned
 
 

@@ -1,8 +1,11 @@
 """Streaming evaluation: long audio, the firmware's smoothing, detections and false accepts.
 
-``build_stream`` lays non-keyword speech clips (``_unknown_`` material) and
-noise-only stretches end to end over a continuous background-noise bed, and
-places keyword clips at known times between them.  ``stream_scores`` runs the
+``build_stream`` lays non-keyword speech clips (``_unknown_`` material, or
+sentences of any length) and noise-only stretches end to end over a continuous
+background-noise bed, and places keyword clips at known times between them;
+its ``Pace`` sets how much of the stream is speech and how long the pauses
+and noise-only stretches are (``CLIPS``: dense 1 s words, ``CONVERSATION``:
+sentences with conversational pauses).  ``stream_scores`` runs the
 frontend over the whole stream (one continuous state, as the firmware does)
 and the int8 model every ``inference_period_ms`` on the last window of
 frames.  ``score`` applies the posterior smoothing and matches detections to
@@ -49,6 +52,20 @@ MIN_DETECTION = 0.5       # share of keywords a tuned threshold must still detec
 SUPPRESSION_EXTRA_MS = 1000  # a keyword's averaged score stays high for about the window + 0.5 s
 
 
+@dataclass(frozen=True)
+class Pace:
+    """How fillers follow each other: the share of steps that speak a filler (the rest
+    are noise only), and the (min, max) seconds of a noise-only stretch and of a pause."""
+
+    speech_share: float
+    noise_s: tuple[float, float]
+    gap_s: tuple[float, float]
+
+
+CLIPS = Pace(speech_share=0.8, noise_s=(0.3, 3.0), gap_s=(0.05, 0.6))
+CONVERSATION = Pace(speech_share=0.85, noise_s=(2.0, 10.0), gap_s=(0.2, 1.5))
+
+
 @dataclass
 class Stream:
     """Long int16 audio with the keyword events placed in it."""
@@ -69,9 +86,10 @@ class Stream:
 
 
 def build_stream(rng: np.random.Generator, keywords: Sequence[tuple[np.ndarray, int]], fillers: Sequence[np.ndarray],
-                 augmenter: Augmenter, non_keyword_s: float, keyword_every_s: float = 8.0) -> Stream:
-    """At least ``non_keyword_s`` seconds of fillers and noise, a keyword about every
-    ``keyword_every_s`` seconds (each keyword clip used once, in a random order)."""
+                 augmenter: Augmenter, non_keyword_s: float, keyword_every_s: float = 8.0,
+                 pace: Pace = CLIPS) -> Stream:
+    """At least ``non_keyword_s`` seconds of fillers (any length) and noise at ``pace``, a keyword
+    about every ``keyword_every_s`` seconds (each keyword clip used once, in a random order)."""
     pieces: list[np.ndarray] = []
     events, spoken, placed = [], [], []
     position = 0  # samples
@@ -86,16 +104,16 @@ def build_stream(rng: np.random.Generator, keywords: Sequence[tuple[np.ndarray, 
             events.append((position * 1000 // SAMPLE_RATE, (position + len(piece)) * 1000 // SAMPLE_RATE, target))
             spoken.append(_sounding(piece, position, target))
             next_keyword += rng.exponential(keyword_every_s) * SAMPLE_RATE
-        elif fillers and rng.random() < 0.8:
+        elif fillers and rng.random() < pace.speech_share:
             piece = _level(fillers[int(rng.integers(len(fillers)))], rng)
             spoken.append(_sounding(piece, position, UNKNOWN_CLASS))
             filler_time += len(piece)
         else:
-            piece = np.zeros(int(rng.uniform(0.3, 3.0) * SAMPLE_RATE), np.int16)
+            piece = np.zeros(int(rng.uniform(*pace.noise_s) * SAMPLE_RATE), np.int16)
             filler_time += len(piece)
         pieces.append(piece)
         position += len(piece)
-        gap = np.zeros(int(rng.uniform(0.05, 0.6) * SAMPLE_RATE), np.int16)
+        gap = np.zeros(int(rng.uniform(*pace.gap_s) * SAMPLE_RATE), np.int16)
         pieces.append(gap)
         position += len(gap)
         filler_time += len(gap)
@@ -234,12 +252,12 @@ def choose_threshold(scores: list[StreamScore], target_fa_per_hour: float,
 
 
 def tune(tflite: bytes, stream: Stream, frontend: FrontendParams, base: SmoothingParams, mask: int,
-         target_fa_per_hour: float) -> tuple[SmoothingParams, bool]:
-    """(smoothing, target met) for ``stream``: for each averaging window in ``WINDOWS_MS`` the
-    ``choose_threshold`` threshold; a window meeting the target beats one that does not, then
+         target_fa_per_hour: float) -> tuple[SmoothingParams, bool, StreamScore]:
+    """(smoothing, target met, its score on ``stream``): for each averaging window in ``WINDOWS_MS``
+    the ``choose_threshold`` threshold; a window meeting the target beats one that does not, then
     more keywords detected wins (fewer false accepts among windows that miss the target)."""
     times, scores = stream_scores(tflite, stream.samples, frontend, base.inference_period_ms)
-    best: tuple[tuple, SmoothingParams, bool] | None = None
+    best: tuple[tuple, SmoothingParams, bool, StreamScore] | None = None
     for window in WINDOWS_MS:
         params = replace(base, average_window_ms=window, suppression_ms=window + SUPPRESSION_EXTRA_MS)
         results = sweep(averaged_stream(scores, times, params), stream, params, mask)
@@ -248,6 +266,6 @@ def tune(tflite: bytes, stream: Stream, frontend: FrontendParams, base: Smoothin
         detected = chosen.detection_rate or 0.0
         key = (1, detected, -chosen.fa_per_hour) if met else (0, -chosen.fa_per_hour, detected)
         if best is None or key > best[0]:
-            best = (key, replace(params, threshold=threshold), met)
+            best = (key, replace(params, threshold=threshold), met, chosen)
     assert best is not None
-    return best[1], best[2]
+    return best[1], best[2], best[3]
