@@ -36,6 +36,9 @@ def test_sentences_never_hold_a_keyword_over_many_seeds() -> None:
     assert sum(t.endswith(".") for t in kept) > 0.5 * len(kept)
     assert len(set(kept)) > 0.8 * len(kept)  # varied across seeds too
     assert sent.sentences(KEYWORDS, 30, 7) == sent.sentences(KEYWORDS, 30, 7)  # seeded
+    # training sentences are not the test sentences (a few short common ones may coincide)
+    shared = set(sent.sentences(KEYWORDS, 200, 7, "train")) & set(sent.sentences(KEYWORDS, 200, 7))
+    assert len(shared) <= 10 and all(len(text.split()) <= 8 for text in shared)
 
 
 def test_train_and_test_voices_are_disjoint() -> None:

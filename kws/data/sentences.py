@@ -191,9 +191,10 @@ class _Filter:
                    for n in range(1, self.size + 1) for i in range(len(sounds) - n + 1))
 
 
-def sentences(keywords: Sequence[str], count: int, seed: int) -> list[str]:
-    """``count`` different sentences of 3 to 15 words, none holding a keyword."""
-    rng = np.random.default_rng([seed, 0x5E7])
+def sentences(keywords: Sequence[str], count: int, seed: int, split: str = "test") -> list[str]:
+    """``count`` different sentences of 3 to 15 words, none holding a keyword; each split
+    draws its own texts (a model never trains on the sentences it is tested on)."""
+    rng = np.random.default_rng([seed, 0x5E7, SPLITS.index(split)])
     keep = _Filter(keywords)
     found: dict[str, None] = {}
     for _ in range(max(100, 50 * count)):
@@ -248,7 +249,7 @@ def plan(keywords: Sequence[str], count: int, seed: int, split: str = "test") ->
     """``count`` sentences with a voice of ``split`` and prosody each."""
     speakers = voices(split)
     lines = []
-    for index, text in enumerate(sentences(keywords, count, seed)):
+    for index, text in enumerate(sentences(keywords, count, seed, split)):
         rng = np.random.default_rng([seed, index, 0x701CE])
         lines.append(Line(text, speakers[int(rng.integers(len(speakers)))],
                           Prosody(speed=float(rng.uniform(0.85, 1.2)), pitch=float(rng.uniform(0.3, 0.7))),

@@ -29,6 +29,7 @@ from kws.boards import Board, load_board
 from kws.cache import JsonStore
 from kws.config import Config
 from kws.data import negatives
+from kws.data.sentences import sentence_clips
 from kws.data.manifest import SILENCE, Clip, read_manifest
 from kws.errors import KwsError
 from kws.export.c_codegen import lower_model
@@ -68,11 +69,12 @@ class Preset:
     unknown_ratio: float = 3.0      # at most this many _unknown_ examples per keyword example (mean)
     streams: int = 1                # training streams cut into windows (``stream_windows``); 0: clips only
     tuning_minutes: float = 60.0    # non-keyword audio of the validation stream the threshold is tuned on
+    sentences: int = 0              # keyword-free TTS sentences (training voices) in the training streams
 
 
 PRESETS = {
     "full": Preset(variants=8, fit=FitOptions(phases=(Phase("train", 80, 3e-3),)), finetune_epochs=15,
-                   stream_minutes=30.0, depths=(4,)),
+                   stream_minutes=30.0, depths=(4,), sentences=400),
     "quick": Preset(variants=2, fit=FitOptions(phases=(Phase("train", 20, 5e-3),), batch_size=32, patience=20),
                     finetune_epochs=2, stream_minutes=1.0, depths=(2,), max_per_class=60,
                     tuning_minutes=1.0),
@@ -200,13 +202,17 @@ def _noises(config: Config, train: list[Example]) -> list[np.ndarray]:
     return [c for c in clips if np.sqrt(np.mean(c**2)) > 1e-3]
 
 
-def _stream_examples(preset: Preset, train: list[Example], store: FeatureStore, frontend: FrontendParams,
-                     seed: int) -> stream_windows.Examples:
+def _stream_examples(config: Config, preset: Preset, train: list[Example], store: FeatureStore,
+                     frontend: FrontendParams) -> stream_windows.Examples:
     """Examples of windows cut from ``preset.streams`` streams of the training clips
-    (``kws.train.stream_windows``): every keyword clip once per stream."""
+    (``kws.train.stream_windows``): every keyword clip once per stream, between the
+    training split's other words and (with negatives on) keyword-free TTS sentences."""
     keywords = [(load_clip(e.path), e.target, e.synthetic) for e in train
                 if e.target >= FIRST_KEYWORD_CLASS and e.path is not None]
     fillers = [load_clip(e.path) for e in train if e.target == UNKNOWN_CLASS and e.path is not None]
+    if preset.sentences and config.train.negatives:
+        fillers += [s.samples for s in sentence_clips(config.keywords, preset.sentences, config.model.seed,
+                                                      split="train")]
     if not preset.streams or not keywords or not fillers:
         return stream_windows.Examples.empty(preset.variants, frontend)
     augmenter = Augmenter(store.augment, store.noises)
@@ -214,7 +220,7 @@ def _stream_examples(preset: Preset, train: list[Example], store: FeatureStore, 
     with bar() as progress:
         task = progress.add_task("training streams", total=preset.streams)
         for index in range(preset.streams):
-            rng = np.random.default_rng([seed, 3, index])
+            rng = np.random.default_rng([config.model.seed, 3, index])
             parts.append(stream_windows.stream_examples(keywords, fillers, augmenter, frontend, preset.variants,
                                                         len(keywords), rng, store.stream))
             progress.advance(task)
@@ -358,7 +364,7 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
     synthetic = np.array([e.synthetic for e in data.train])
     weights = class_weights(data.train, len(labels))[targets] * np.where(synthetic, preset.fit.synthetic_weight, 1.0)
     real = ~synthetic | (targets < FIRST_KEYWORD_CLASS)
-    windows = _stream_examples(preset, data.train, store, frontend, seed)
+    windows = _stream_examples(config, preset, data.train, store, frontend)
     if len(windows):
         log.info("%d examples of windows cut from %d training stream(s)", len(windows), preset.streams)
         weights = np.concatenate([weights, class_weights(data.train, len(labels))[windows.targets]
@@ -381,7 +387,8 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
     build_dir = config.paths.build
     checkpoints = Checkpoints(build_dir / "checkpoints",
                               _fingerprint(__version__, data_sha, arch.to_dict(), asdict(options), augment.digest(),
-                                           seed, preset.variants, labels, preset.streams))
+                                           seed, preset.variants, labels, preset.streams, preset.sentences,
+                                           config.train.negatives))
     progress, update = _train_progress()
     fit_started = time.monotonic()
     with progress:
