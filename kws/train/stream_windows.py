@@ -79,17 +79,24 @@ def label_windows(stream: Stream, frontend: FrontendParams, frames: int) -> tupl
     occurrence = np.full(len(ends), SKIP)
     other_ms = np.zeros(len(ends))
     any_keyword = np.zeros(len(ends), bool)
+    span_ms = end_ms[0] - start_ms[0]
     for index, (lo, hi, target) in enumerate(stream.spoken):
-        inside = np.clip(np.minimum(end_ms, hi) - np.maximum(start_ms, lo), 0, None)
+        # only the windows that overlap [lo, hi) change: starts in (lo - span, hi)
+        first = max(0, (lo - span_ms) // frontend.stride_ms)
+        last = min(len(ends), hi // frontend.stride_ms + 1)
+        if first >= last:
+            continue
+        near = slice(first, last)
+        inside = np.clip(np.minimum(end_ms[near], hi) - np.maximum(start_ms[near], lo), 0, None)
         if target < FIRST_KEYWORD_CLASS:
-            other_ms += inside
+            other_ms[near] += inside
             continue
         share = inside / max(hi - lo, 1)
-        any_keyword |= share > 0
-        better = share > best_share
-        best_share = np.where(better, share, best_share)
-        best_target = np.where(better, target, best_target)
-        occurrence = np.where(better, index, occurrence)
+        any_keyword[near] |= share > 0
+        better = share > best_share[near]
+        best_share[near] = np.where(better, share, best_share[near])
+        best_target[near] = np.where(better, target, best_target[near])
+        occurrence[near] = np.where(better, index, occurrence[near])
     targets = np.full(len(ends), SKIP)
     targets[best_share >= POSITIVE_SHARE] = best_target[best_share >= POSITIVE_SHARE]
     negative = best_share <= NEGATIVE_SHARE
