@@ -101,8 +101,8 @@ class TrainResult:
 @dataclass
 class _Data:
     train: list[Example]
-    val: list[Example]          # early stopping: real speakers when there are enough
-    val_all: list[Example]      # threshold tuning stream: every validation clip
+    val: list[Example]          # early stopping and the tuning stream's keywords: real speakers when there are enough
+    val_all: list[Example]      # the tuning stream's other words: every validation clip
     test: list[Example]         # headline numbers: real held-out speakers when there are any
     test_all: list[Example]     # test stream fillers: every test clip (real and TTS)
     test_is_real: bool
@@ -514,7 +514,7 @@ def _streaming(config: Config, preset: Preset, tflite: bytes, data: _Data, label
     augmenter = Augmenter(store.augment, store.noises)
     mask = keyword_mask(labels)
     streams = {}
-    for name, spoken, others in (("tuning", data.val_all, data.val_all), ("test", data.test, data.test_all)):
+    for name, spoken, others in (("tuning", data.val, data.val_all), ("test", data.test, data.test_all)):
         if name == "tuning" and fixed is not None:
             continue
         keywords = [(load_clip(e.path), e.target) for e in spoken if e.target >= FIRST_KEYWORD_CLASS and e.path is not None]
