@@ -29,7 +29,6 @@ from kws.boards import Board, load_board
 from kws.cache import JsonStore
 from kws.config import Config
 from kws.data import negatives
-from kws.data.sentences import sentence_clips
 from kws.data.manifest import SILENCE, Clip, read_manifest
 from kws.errors import KwsError
 from kws.export.c_codegen import lower_model
@@ -69,12 +68,13 @@ class Preset:
     unknown_ratio: float = 3.0      # at most this many _unknown_ examples per keyword example (mean)
     streams: int = 1                # training streams cut into windows (``stream_windows``); 0: clips only
     tuning_minutes: float = 60.0    # non-keyword audio of the validation stream the threshold is tuned on
-    sentences: int = 0              # keyword-free TTS sentences (training voices) in the training streams
 
 
 PRESETS = {
-    "full": Preset(variants=8, fit=FitOptions(phases=(Phase("train", 80, 3e-3),)), finetune_epochs=15,
-                   stream_minutes=30.0, depths=(4,), sentences=400),
+    # the whole cosine schedule (patience = epochs): validation accuracy on a few hundred clips swings by
+    # up to 10 points from epoch to epoch, and early stopping cut runs at a third of the schedule
+    "full": Preset(variants=8, fit=FitOptions(phases=(Phase("train", 80, 3e-3),), patience=80), finetune_epochs=15,
+                   stream_minutes=30.0, depths=(4,)),
     "quick": Preset(variants=2, fit=FitOptions(phases=(Phase("train", 20, 5e-3),), batch_size=32, patience=20),
                     finetune_epochs=2, stream_minutes=1.0, depths=(2,), max_per_class=60,
                     tuning_minutes=1.0),
@@ -206,13 +206,10 @@ def _stream_examples(config: Config, preset: Preset, train: list[Example], store
                      frontend: FrontendParams) -> stream_windows.Examples:
     """Examples of windows cut from ``preset.streams`` streams of the training clips
     (``kws.train.stream_windows``): every keyword clip once per stream, between the
-    training split's other words and (with negatives on) keyword-free TTS sentences."""
+    training split's other words."""
     keywords = [(load_clip(e.path), e.target, e.synthetic) for e in train
                 if e.target >= FIRST_KEYWORD_CLASS and e.path is not None]
     fillers = [load_clip(e.path) for e in train if e.target == UNKNOWN_CLASS and e.path is not None]
-    if preset.sentences and config.train.negatives:
-        fillers += [s.samples for s in sentence_clips(config.keywords, preset.sentences, config.model.seed,
-                                                      split="train")]
     if not preset.streams or not keywords or not fillers:
         return stream_windows.Examples.empty(preset.variants, frontend)
     augmenter = Augmenter(store.augment, store.noises)
@@ -387,8 +384,7 @@ def train_model(config: Config, *, out: Path | None = None, report_stem: str | N
     build_dir = config.paths.build
     checkpoints = Checkpoints(build_dir / "checkpoints",
                               _fingerprint(__version__, data_sha, arch.to_dict(), asdict(options), augment.digest(),
-                                           seed, preset.variants, labels, preset.streams, preset.sentences,
-                                           config.train.negatives))
+                                           seed, preset.variants, labels, preset.streams))
     progress, update = _train_progress()
     fit_started = time.monotonic()
     with progress:
