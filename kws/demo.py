@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from kws.audio.io import load_wav, write_wav
+from kws.audio.io import SAMPLE_RATE, load_wav, write_wav
 from kws.boards import load_board
 from kws.config import Config
 from kws.data.manifest import SILENCE, UNKNOWN, read_manifest
@@ -26,6 +26,7 @@ from kws.data.manifest import SILENCE, UNKNOWN, read_manifest
 DEMO_BOARD = "qemu-stm32f405"
 KEYWORDS = ("yes", "no")
 # Other words, synthesized as the _unknown_ class.
+STREAM_PAUSE_S = 1.0  # quiet after each keyword clip of the live stream
 UNKNOWN_WORDS = ("up", "down", "left", "right", "on", "off", "stop", "go", "wow", "house", "bed", "cat")
 
 
@@ -129,14 +130,16 @@ def held_out_clips(manifest: Path, labels: tuple[str, ...], limit: int) -> list[
 
 
 def live_stream(clips: list[tuple[Path, int]], labels: tuple[str, ...], out: Path) -> tuple[Path, list[str]]:
-    """One wav of a few held-out keyword clips with pauses, as a microphone
-    would hear them: after a second of quiet, so the device's feature window
-    is full when the first keyword starts."""
-    pause = np.zeros(8000, np.int16)
+    """One wav of a few held-out keyword clips, as a microphone would hear a
+    person say them at a natural pace: after a second of quiet (so the
+    device's feature window is full when the first keyword starts), each
+    1-second clip followed by ``STREAM_PAUSE_S`` of quiet, so one word starts
+    about 2 s after the previous one."""
+    pause = np.zeros(int(STREAM_PAUSE_S * SAMPLE_RATE), np.int16)
     picked = []
     for wanted in (label for label in labels if label not in (SILENCE, UNKNOWN)):
         picked += [path for path, index in clips if labels[index] == wanted][:2]
-    audio = np.concatenate([pause, pause, *(np.concatenate([load_wav(p), pause]) for p in picked)])
+    audio = np.concatenate([np.zeros(SAMPLE_RATE, np.int16), *(np.concatenate([load_wav(p), pause]) for p in picked)])
     names = [p.parent.name for p in picked]
     return write_wav(out, audio), names
 

@@ -10,7 +10,7 @@ from kws.train.evaluate import classification_metrics, keyword_curves, roc_curve
 from kws.labels import keyword_mask
 from kws.model_card import SmoothingParams
 from kws.train.smoothing import averaged_stream
-from kws.train.streaming import (CONVERSATION, SUPPRESSION_EXTRA_MS, Stream, build_stream, choose_threshold, score,
+from kws.train.streaming import (CONVERSATION, SUPPRESSION_MS, Stream, build_stream, choose_threshold, score,
                                  sweep, tune_threshold)
 
 SR = 16000
@@ -92,7 +92,7 @@ def test_a_keyword_reported_twice_counts_one_hit_and_one_false_accept() -> None:
     scores[(times >= 10_500) & (times <= 11_600)] = [-128, -128, 127, -128]  # high for 1.1 s > suppression
     result = score(averaged_stream(scores, times, params), stream, params, 200, keyword_mask(LABELS))
     assert (result.detections, result.hits, result.false_accepts, result.repeats) == (2, 1, 1, 1)
-    longer = SmoothingParams(300, 200, 300 + SUPPRESSION_EXTRA_MS, 3, 40)
+    longer = SmoothingParams(300, 200, SUPPRESSION_MS, 3, 40)
     result = score(averaged_stream(scores, times, longer), stream, longer, 200, keyword_mask(LABELS))
     assert (result.detections, result.hits, result.false_accepts) == (1, 1, 0)
 

@@ -80,7 +80,7 @@ PRESETS = {
                     tuning_minutes=1.0),
 }
 DEFAULT_SMOOTHING = SmoothingParams(average_window_ms=500, threshold=200,
-                                    suppression_ms=500 + streaming.SUPPRESSION_EXTRA_MS, minimum_count=3,
+                                    suppression_ms=streaming.SUPPRESSION_MS, minimum_count=3,
                                     inference_period_ms=40)
 STREAM_PERIOD_FRAMES = DEFAULT_SMOOTHING.inference_period_ms // FrontendParams().stride_ms
 
