@@ -71,6 +71,12 @@ class DemoResult:
         """Every streamed keyword reported exactly once, in order, and nothing else."""
         return bool(self.streamed) and self.heard == self.streamed
 
+    def hearing(self) -> str:
+        """One line: what was streamed, what the device reported, and whether that is each keyword once."""
+        verdict = ("each keyword heard exactly once" if self.heard_each_once else
+                   f"NOT each keyword exactly once ({len(self.heard)} report(s) for {len(self.streamed)} keyword(s))")
+        return f"streamed {', '.join(self.streamed) or '-'} -> heard {', '.join(self.heard) or 'nothing'}: {verdict}"
+
     def to_dict(self) -> dict:
         return {**{k: (str(v) if isinstance(v, Path) else [str(p) for p in v] if k == "reports" else v)
                    for k, v in dataclasses.asdict(self).items()}, "heard_each_once": self.heard_each_once}
