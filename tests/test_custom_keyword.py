@@ -37,7 +37,7 @@ def trained(tmp_path_factory):
     save(batch)
     config = load_config(root / "kws.toml")
     with pytest.MonkeyPatch.context() as patch:
-        # the quick preset keeps 60 clips per class; this test keeps every clip (still ~1 min)
+        # the quick preset keeps 200 clips per class; this test keeps every clip (still ~1 min)
         patch.setitem(pipeline.PRESETS, "quick", dataclasses.replace(pipeline.PRESETS["quick"], max_per_class=None))
         return config, pipeline.train_model(config)
 

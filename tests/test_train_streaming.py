@@ -10,8 +10,8 @@ from kws.train.evaluate import classification_metrics, keyword_curves, roc_curve
 from kws.labels import keyword_mask
 from kws.model_card import SmoothingParams
 from kws.train.smoothing import averaged_stream
-from kws.train.streaming import (CONVERSATION, SUPPRESSION_EXTRA_MS, Stream, build_stream, choose_threshold, score,
-                                 sweep, tune_threshold)
+from kws.train.streaming import (CONVERSATION, SUPPRESSION_MS, WINDOWS_MS, Stream, build_stream, choose_threshold,
+                                 score, sweep, tune_threshold)
 
 SR = 16000
 LABELS = ["_silence_", "_unknown_", "yes", "no"]
@@ -92,10 +92,28 @@ def test_a_keyword_reported_twice_counts_one_hit_and_one_false_accept() -> None:
     scores[(times >= 10_500) & (times <= 11_600)] = [-128, -128, 127, -128]  # high for 1.1 s > suppression
     result = score(averaged_stream(scores, times, params), stream, params, 200, keyword_mask(LABELS))
     assert (result.detections, result.hits, result.false_accepts, result.repeats) == (2, 1, 1, 1)
-    longer = SmoothingParams(300, 200, 300 + SUPPRESSION_EXTRA_MS, 3, 40)
+    longer = SmoothingParams(300, 200, SUPPRESSION_MS, 3, 40)
     result = score(averaged_stream(scores, times, longer), stream, longer, 200, keyword_mask(LABELS))
     assert (result.detections, result.hits, result.false_accepts) == (1, 1, 0)
 
+
+
+@pytest.mark.parametrize("window", WINDOWS_MS)
+def test_the_tuned_suppression_reports_one_utterance_once_and_hears_the_next_one_1_5_s_later(window: int) -> None:
+    # "yes ... yes ... no": onsets 1.5 s apart; each word's score stays high for the 1 s feature window
+    events = [(10_000, 10_500, 2), (11_500, 12_000, 2), (13_000, 13_500, 3)]
+    stream = Stream(np.zeros(20 * SR, np.int16), events)
+    params = SmoothingParams(average_window_ms=window, threshold=200, suppression_ms=SUPPRESSION_MS,
+                             minimum_count=3, inference_period_ms=40)
+    times = np.arange(1000, 20_000, 40)
+    scores = np.full((len(times), 4), -128, np.int8)
+    scores[:, 0] = 127
+    for start, _, target in events:
+        high = (times >= start + 400) & (times < start + 1400)
+        scores[high] = -128
+        scores[high, target] = 127
+    result = score(averaged_stream(scores, times, params), stream, params, 200, keyword_mask(LABELS))
+    assert (result.detections, result.hits, result.false_accepts) == (3, 3, 0)
 
 def _distractor_sweep(keyword_p: float):
     """Sweep of 6 min of scores: one "yes" at ``keyword_p``; "no" at 0.55 in 3 places and

@@ -18,8 +18,7 @@ def _summary(result) -> str:
     lines = [
         f"model      {result.model} ({result.model_bytes:,} B int8), labels {', '.join(result.labels)}",
         f"host       held-out TTS voices: {pct(result.host_test_accuracy)} (int8, TFLM interpreter)",
-        f"device     streamed {', '.join(result.streamed) or '-'} -> heard {', '.join(result.heard) or 'nothing'}: "
-        + ("each keyword once" if result.heard_each_once else "not each keyword once, in order"),
+        f"device     {result.hearing()}",
         f"on-device  {pct(result.device_accuracy)} vs host {pct(result.host_accuracy)} on {result.eval_clips} held-out clips; "
         f"bit-exact scores on {result.bit_exact_clips}/{result.eval_clips}",
         f"firmware   {result.firmware_flash_bytes:,} B flash, {result.firmware_ram_bytes:,} B RAM (emulated STM32F405)",

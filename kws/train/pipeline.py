@@ -75,12 +75,12 @@ PRESETS = {
     # up to 10 points from epoch to epoch, and early stopping cut runs at a third of the schedule
     "full": Preset(variants=8, fit=FitOptions(phases=(Phase("train", 80, 3e-3),), patience=80), finetune_epochs=15,
                    stream_minutes=30.0, depths=(4,)),
-    "quick": Preset(variants=2, fit=FitOptions(phases=(Phase("train", 20, 5e-3),), batch_size=32, patience=20),
-                    finetune_epochs=2, stream_minutes=1.0, depths=(2,), max_per_class=60,
+    "quick": Preset(variants=2, fit=FitOptions(phases=(Phase("train", 40, 5e-3),), batch_size=32, patience=20),
+                    finetune_epochs=2, stream_minutes=1.0, depths=(2,), max_per_class=200,
                     tuning_minutes=1.0),
 }
 DEFAULT_SMOOTHING = SmoothingParams(average_window_ms=500, threshold=200,
-                                    suppression_ms=500 + streaming.SUPPRESSION_EXTRA_MS, minimum_count=3,
+                                    suppression_ms=streaming.SUPPRESSION_MS, minimum_count=3,
                                     inference_period_ms=40)
 STREAM_PERIOD_FRAMES = DEFAULT_SMOOTHING.inference_period_ms // FrontendParams().stride_ms
 
