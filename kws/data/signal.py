@@ -18,18 +18,18 @@ def frame_rms(samples: np.ndarray, frame: int = FRAME) -> np.ndarray:
 
 
 def voiced_span(samples: np.ndarray, *, top_db: float = 35.0, floor: float = 60.0,
-                margin_s: float = 0.05) -> tuple[int, int] | None:
-    """(start, end) of the part louder than ``top_db`` below the loudest frame, with a margin.
+                margin_s: float = 0.05, frame: int = FRAME) -> tuple[int, int] | None:
+    """(start, end) of the part louder than ``top_db`` below the loudest ``frame``, with a margin.
 
     None when no frame reaches ``floor`` (RMS in int16 units, ~-55 dBFS): silence.
     """
-    rms = frame_rms(samples)
+    rms = frame_rms(samples, frame)
     if rms.size == 0 or rms.max() < floor:
         return None
     loud = np.flatnonzero(rms >= max(floor, rms.max() * 10 ** (-top_db / 20)))
     margin = int(margin_s * SAMPLE_RATE)
-    start = max(0, loud[0] * FRAME - margin)
-    end = min(len(samples), (loud[-1] + 1) * FRAME + margin)
+    start = max(0, loud[0] * frame - margin)
+    end = min(len(samples), (loud[-1] + 1) * frame + margin)
     return start, end
 
 

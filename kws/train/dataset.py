@@ -120,9 +120,7 @@ class FeatureStore:
         if cached is not None:
             return cached
         feats = compute_features(samples, self.frontend)
-        buffer = io.BytesIO()
-        np.save(buffer, feats)
-        write_bytes_atomic(path, buffer.getvalue())
+        _write(path, feats)
         return feats
 
     def _gather(self, examples: Sequence[Example], kind: str, count: int,
@@ -193,10 +191,14 @@ def _compute_chunk(task: list[tuple[Example, Path]]) -> np.ndarray:
     feats = np.stack([f[-frontend.num_frames:] for f in compute_features(clips, frontend)])
     feats = feats.reshape(len(task), count, frontend.num_frames, frontend.num_channels)
     for (_, path), f in zip(task, feats):
-        buffer = io.BytesIO()
-        np.save(buffer, f)
-        write_bytes_atomic(path, buffer.getvalue())
+        _write(path, f)
     return feats
+
+
+def _write(path: Path, array: np.ndarray) -> None:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 def _read(path: Path) -> np.ndarray | None:

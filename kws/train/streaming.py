@@ -40,6 +40,7 @@ import numpy as np
 from kws.audio.frontend import compute_features
 from kws.audio.frontend_params import FrontendParams
 from kws.audio.io import SAMPLE_RATE
+from kws.data.signal import voiced_span
 from kws.labels import UNKNOWN_CLASS
 from kws.model_card import SmoothingParams
 from kws.train.augment import Augmenter
@@ -50,6 +51,7 @@ SPEECH_PEAK_DBFS = (-20.0, -3.0)  # loudness of every spoken clip (keywords and 
 BED_RMS_DBFS = (-60.0, -40.0)     # continuous background noise, a new level every 10 s
 WINDOWS_MS = (500, 1000)  # averaging windows the tuning tries
 MIN_DETECTION = 0.5       # share of keywords a tuned threshold must still detect
+SOUND_DB = 30.0           # where a placed clip sounds: within this of its loudest 10 ms block
 # After its report a single keyword's averaged score stays >= threshold for at most about the
 # model's 1 s feature window (measured: max 1000 ms, 90th percentile 750 ms, 3 small models x 62-75
 # held-out TTS keyword clips, averaging windows 500 and 1000 ms, thresholds 115..238): suppress a little longer
@@ -131,21 +133,11 @@ def build_stream(rng: np.random.Generator, keywords: Sequence[tuple[np.ndarray, 
 
 
 def _sounding(piece: np.ndarray, position: int, target: int) -> tuple[int, int, int]:
-    """(start ms, end ms, class) of where ``piece``, placed at ``position``, has its sound."""
-    first, last = active_span(piece)
+    """(start ms, end ms, class) of where ``piece``, placed at ``position``, has its sound: its
+    10 ms blocks within ``SOUND_DB`` of the loudest, without the clip's quiet padding."""
+    first, last = voiced_span(piece, top_db=SOUND_DB, floor=0.0, margin_s=0.0, frame=SAMPLE_RATE // 100) or (
+        0, len(piece))
     return ((position + first) * 1000 // SAMPLE_RATE, (position + last) * 1000 // SAMPLE_RATE, target)
-
-
-def active_span(clip: np.ndarray, below_peak_db: float = 30.0) -> tuple[int, int]:
-    """(first, end) sample of the 10 ms blocks of ``clip`` within ``below_peak_db``
-    of its loudest block: where the word is, without the clip's quiet padding."""
-    block = SAMPLE_RATE // 100
-    usable = len(clip) // block * block
-    if not usable:
-        return 0, len(clip)
-    rms = np.sqrt(np.mean(clip[:usable].astype(np.float64).reshape(-1, block) ** 2, axis=1))
-    loud = np.flatnonzero(rms >= rms.max() * 10 ** (-below_peak_db / 20))
-    return int(loud[0]) * block, (int(loud[-1]) + 1) * block
 
 
 def _level(clip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
